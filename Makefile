@@ -1,0 +1,61 @@
+# Two commands do everything on a fresh machine:
+#   make run   - venv, install, migrate, seed, demo accounts, serve on http://127.0.0.1:$(PORT)
+#   make test  - the same set-up, then every test
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup check-python lint format serve bench clean
+
+# Django 6.1 needs Python >= 3.12. pyenv falls back to an older system python3 when it
+# lacks the version .python-version names, so try the likely interpreters in turn.
+PYTHON := $(shell for p in python3 python3.13 python3.12 "env PYENV_VERSION=3.13 python3"; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Commitment Tracker needs Python 3.12 or newer (Django 6.1); found: $$(python3 --version 2>&1)." >&2; \
+		echo "Install Python 3.12+ (e.g. 'pyenv install 3.13') and run make again." >&2; \
+		exit 1; fi
+
+$(STAMP): requirements.txt requirements-dev.txt | check-python
+	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: check-python $(STAMP)
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_seed
+	$(PY) manage.py create_demo_accounts
+
+run: setup
+	@echo
+	@echo "Commitment Tracker: http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Demo accounts: analyst, manager, admin (password above)."
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Production-style serving: gunicorn + whitenoise, DEBUG off (see README, "Production").
+serve: setup
+	DEBUG=0 $(PY) manage.py collectstatic --no-input -v 0
+	DEBUG=0 $(VENV)/bin/gunicorn tracker.wsgi --bind 127.0.0.1:$(PORT) --workers $${WORKERS:-2}
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,88 @@
+import os
+import shutil
+
+import pytest
+
+# pytest-playwright keeps an asyncio loop running; without this Django refuses DB access.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from tests import factories  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.AXES_ENABLED = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def analyst(db):
+    return factories.make_analyst("alice", first_name="Alice", last_name="Analyst")
+
+
+@pytest.fixture
+def other_analyst(db):
+    return factories.make_analyst("oscar", first_name="Oscar", last_name="Other")
+
+
+@pytest.fixture
+def manager(db):
+    return factories.make_manager("maria", first_name="Maria", last_name="Manager")
+
+
+@pytest.fixture
+def other_manager(db):
+    return factories.make_manager("mike", first_name="Mike", last_name="Manager")
+
+
+@pytest.fixture
+def admin_user(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but in no group."""
+    return factories.make_user("nobody")
+
+
+@pytest.fixture
+def commitment(analyst):
+    return factories.make_commitment("USCN-TEST", owner=analyst, title="Curb precursor shipments")
+
+
+@pytest.fixture
+def seeded(db):
+    from tracker.seed import load_seed
+
+    load_seed("seeds/us-china-2023.yaml")
+
+
+# Browser tests: Debian's Chromium, never a downloaded browser.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable and os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: install Debian's chromium")
+    if not executable:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

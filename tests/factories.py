@@ -1,0 +1,112 @@
+"""Small plain helpers to make test data. Each returns a saved object."""
+
+import datetime as dt
+import itertools
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from tracker import services
+from tracker.models import (
+    ANALYSTS,
+    MANAGERS,
+    Area,
+    Commitment,
+    CommitmentParty,
+    Confidence,
+    Indicator,
+    Party,
+    Source,
+    Status,
+)
+
+_seq = itertools.count(1)
+
+
+def make_user(username=None, group=None, **fields):
+    username = username or f"user{next(_seq)}"
+    user = User.objects.create_user(username=username, password="pw-for-tests-only", **fields)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def make_analyst(username=None, **fields):
+    return make_user(username, ANALYSTS, **fields)
+
+
+def make_manager(username=None, **fields):
+    return make_user(username, MANAGERS, **fields)
+
+
+def make_area(name=None):
+    n = next(_seq)
+    name = name or f"Area {n}"
+    return Area.objects.get_or_create(slug=f"area-{n}", defaults={"name": name})[0]
+
+
+def make_party(name=None, kind=Party.Kind.GOVERNMENT, short_name=""):
+    name = name or f"Party {next(_seq)}"
+    return Party.objects.get_or_create(
+        name=name, defaults={"kind": kind, "short_name": short_name}
+    )[0]
+
+
+def make_source(title=None, **fields):
+    return Source.objects.create(title=title or f"Source {next(_seq)}", **fields)
+
+
+def make_commitment(reference=None, *, owner=None, area=None, parties=(), **fields):
+    n = next(_seq)
+    commitment = Commitment.objects.create(
+        reference=reference or f"C-{n:04d}",
+        title=fields.pop("title", f"Commitment {n}"),
+        area=area or make_area(),
+        owner=owner,
+        **fields,
+    )
+    for party in parties:
+        CommitmentParty.objects.create(commitment=commitment, party=party)
+    return commitment
+
+
+def record(
+    commitment,
+    *,
+    author=None,
+    status=Status.IN_PROGRESS,
+    as_of=None,
+    progress=None,
+    confidence=Confidence.MODERATE,
+    assessment="",
+    quote="A verbatim quote.",
+    source=None,
+    accept_by=None,
+    **kwargs,
+):
+    """Record a status update with one piece of evidence; optionally accept it at once."""
+    evidence = [services.EvidenceItem(quote=quote, source=source or make_source())] if quote else []
+    update, _ = services.record_status_update(
+        commitment=commitment,
+        author=author,
+        status=status,
+        confidence=confidence,
+        as_of=as_of or timezone.localdate(),
+        progress=progress,
+        assessment=assessment,
+        evidence=evidence,
+        **kwargs,
+    )
+    if accept_by is not None and update.is_pending:
+        update = services.accept_update(update=update, manager=accept_by)
+    return update
+
+
+def make_indicator(commitment, name=None, **fields):
+    return Indicator.objects.create(
+        commitment=commitment, name=name or f"Indicator {next(_seq)}", **fields
+    )
+
+
+def days_ago(n):
+    return timezone.localdate() - dt.timedelta(days=n)

@@ -1,0 +1,249 @@
+"""Writes that span several models. Each runs in one transaction.
+
+The official status of a commitment (the `current_*` fields and its StatusPeriods) is
+written in exactly one place: refresh_official_status().
+"""
+
+import dataclasses
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import (
+    Commitment,
+    Evidence,
+    Measurement,
+    Source,
+    Status,
+    StatusPeriod,
+    StatusUpdate,
+    user_is_manager,
+)
+
+
+@dataclasses.dataclass
+class EvidenceItem:
+    quote: str
+    source: Source | None = None
+    # Fields of a new Source to create when `source` is None.
+    new_source: dict | None = None
+    speaker: str = ""
+    locator: str = ""
+
+
+class ReviewConflict(Exception):
+    """The update was decided by someone else in the meantime."""
+
+
+def review_required():
+    return settings.TRACKER_REVIEW_REQUIRED
+
+
+@transaction.atomic
+def record_status_update(
+    *,
+    commitment,
+    author,
+    status,
+    confidence,
+    as_of,
+    progress=None,
+    assessment="",
+    evidence=(),
+    revises=None,
+    idempotency_key=None,
+):
+    """Record a status update with its evidence, all or nothing.
+
+    Returns (update, created). A repeated idempotency key returns the first update.
+    """
+    if idempotency_key:
+        existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing, False
+
+    # Serialises writers on one commitment (PostgreSQL; SQLite's IMMEDIATE does the same).
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    today = timezone.localdate()
+    if as_of > today:
+        raise ValidationError({"as_of": "The as-of date cannot be in the future."})
+    if status != commitment.current_status and not evidence:
+        raise ValidationError(
+            {"evidence": "A change of status needs at least one piece of evidence."}
+        )
+
+    accept_now = author is None or not review_required()
+    now = timezone.now()
+    update = StatusUpdate(
+        commitment=commitment,
+        status=status,
+        previous_status=commitment.current_status,
+        progress=progress,
+        confidence=confidence,
+        assessment=assessment,
+        as_of=as_of,
+        author=author,
+        created_at=now,
+        revises=revises,
+        idempotency_key=idempotency_key or None,
+        review_state=(
+            StatusUpdate.ReviewState.ACCEPTED if accept_now else StatusUpdate.ReviewState.SUBMITTED
+        ),
+        decided_at=now if accept_now else None,
+    )
+    try:
+        with transaction.atomic():
+            update.save()
+    except IntegrityError:
+        if idempotency_key:
+            existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return existing, False
+        raise
+
+    for item in evidence:
+        source = item.source or Source.objects.create(**item.new_source)
+        Evidence.objects.create(
+            status_update=update,
+            source=source,
+            quote=item.quote,
+            speaker=item.speaker,
+            locator=item.locator,
+        )
+
+    Commitment.objects.filter(pk=commitment.pk).update(last_update_at=now)
+    if accept_now:
+        refresh_official_status(commitment)
+    return update, True
+
+
+def _decide(update, *, manager, state, comment):
+    if not (manager.is_superuser or user_is_manager(manager)):
+        raise PermissionDenied("Only managers review status updates.")
+    if update.author_id == manager.pk:
+        raise PermissionDenied("Nobody reviews their own status update.")
+    now = timezone.now()
+    # A conditional UPDATE: of two managers deciding at once, exactly one wins.
+    decided = StatusUpdate.objects.filter(
+        pk=update.pk, review_state=StatusUpdate.ReviewState.SUBMITTED
+    ).update(review_state=state, decided_by=manager, decided_at=now, decision_comment=comment)
+    if not decided:
+        raise ReviewConflict("This update has already been reviewed.")
+    update.refresh_from_db()
+    return update
+
+
+@transaction.atomic
+def accept_update(*, update, manager, comment=""):
+    update = _decide(
+        update, manager=manager, state=StatusUpdate.ReviewState.ACCEPTED, comment=comment
+    )
+    refresh_official_status(update.commitment)
+    return update
+
+
+@transaction.atomic
+def return_update(*, update, manager, comment):
+    if not comment.strip():
+        raise ValidationError({"comment": "Say what is missing so the analyst can revise it."})
+    return _decide(
+        update, manager=manager, state=StatusUpdate.ReviewState.RETURNED, comment=comment
+    )
+
+
+def official_key(update):
+    """Which accepted update is official: latest as-of date, then latest acceptance."""
+    return (update.as_of, update.decided_at, update.pk)
+
+
+def known_from(update):
+    """The first date on which an accepted update is known: observed and accepted."""
+    return max(update.as_of, timezone.localdate(update.decided_at))
+
+
+def compute_periods(accepted_updates):
+    """Status periods from accepted updates: [(update, valid_from, valid_to), ...]."""
+    periods = []
+    winner = None
+    for update in sorted(accepted_updates, key=lambda u: (known_from(u), official_key(u))):
+        start = known_from(update)
+        if winner is not None and official_key(update) < official_key(winner):
+            continue  # Known now, but an update with a later as-of date is already official.
+        winner = update
+        if periods and periods[-1][1] == start:
+            # Several updates known from the same day: the day's last winner holds it.
+            periods.pop()
+            if periods:
+                periods[-1] = (*periods[-1][:2], None)
+        if periods and periods[-1][0].status == update.status:
+            continue  # Same status: the period goes on.
+        if periods:
+            prev, prev_start, _ = periods[-1]
+            periods[-1] = (prev, prev_start, start)
+        periods.append((update, start, None))
+    return periods
+
+
+def refresh_official_status(commitment):
+    """Recompute the commitment's official status and status periods from its history."""
+    accepted = list(
+        StatusUpdate.objects.accepted()
+        .filter(commitment_id=commitment.pk)
+        .only("id", "status", "progress", "confidence", "as_of", "decided_at")
+    )
+    official = max(accepted, key=official_key, default=None)
+    commitment = Commitment.objects.get(pk=commitment.pk)
+    if official:
+        commitment.current_status = official.status
+        commitment.current_progress = official.progress
+        commitment.current_confidence = official.confidence
+        commitment.current_update = official
+        commitment.current_as_of = official.as_of
+    else:
+        commitment.current_status = Status.NOT_ASSESSED
+        commitment.current_progress = None
+        commitment.current_confidence = ""
+        commitment.current_update = None
+        commitment.current_as_of = None
+    commitment.next_review_due = commitment.compute_next_review_due()
+    Commitment.objects.filter(pk=commitment.pk).update(
+        current_status=commitment.current_status,
+        current_progress=commitment.current_progress,
+        current_confidence=commitment.current_confidence,
+        current_update=commitment.current_update,
+        current_as_of=commitment.current_as_of,
+        next_review_due=commitment.next_review_due,
+    )
+    StatusPeriod.objects.filter(commitment_id=commitment.pk).delete()
+    StatusPeriod.objects.bulk_create(
+        StatusPeriod(
+            commitment_id=commitment.pk,
+            status_update=update,
+            status=update.status,
+            valid_from=start,
+            valid_to=end,
+        )
+        for update, start, end in compute_periods(accepted)
+    )
+    return commitment
+
+
+@transaction.atomic
+def record_measurement(
+    *, indicator, value, source, measured_on=None, qualifier="", note="", recorded_by=None
+):
+    if measured_on and measured_on > timezone.localdate():
+        raise ValidationError({"measured_on": "The date cannot be in the future."})
+    if isinstance(source, dict):
+        source = Source.objects.create(**source)
+    return Measurement.objects.create(
+        indicator=indicator,
+        value=value,
+        qualifier=qualifier,
+        measured_on=measured_on,
+        source=source,
+        note=note,
+        recorded_by=recorded_by,
+    )

@@ -1,0 +1,77 @@
+import markdown as md
+import nh3
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from tracker.models import Status
+
+register = template.Library()
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre", "a"}
+
+
+@register.simple_tag
+def status_badge(status, extra_class=""):
+    """A status badge: colour plus its label, its definition on hover and focus."""
+    status = Status(status)
+    return format_html(
+        '<span class="badge status-{} {}" title="{}" tabindex="0" data-status="{}">{}</span>',
+        status.css,
+        extra_class,
+        status.definition,
+        status.value,
+        status.label,
+    )
+
+
+@register.simple_tag
+def progress_bar(progress, label=""):
+    if progress is None:
+        return format_html('<span class="progress-none">{}</span>', "Not estimated")
+    return format_html(
+        '<span class="progress" role="img" aria-label="{}Progress {} %">'
+        '<span class="progress-track"><span class="progress-fill w-{}"></span></span>'
+        '<span class="progress-text">{} %</span></span>',
+        f"{label}: " if label else "",
+        progress,
+        int(progress) // 5 * 5,
+        progress,
+    )
+
+
+@register.filter
+def render_markdown(text):
+    """Assessment text as safe HTML: Markdown rendered, then cleaned by nh3 (no raw HTML)."""
+    if not text:
+        return ""
+    html = md.markdown(text, extensions=["nl2br", "sane_lists"], output_format="html")
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - nh3 has removed everything unsafe
+
+
+@register.filter
+def days_since(value):
+    """'today', '1 day ago', '12 days ago' for a date or datetime."""
+    if not value:
+        return "never"
+    if hasattr(value, "date"):
+        value = timezone.localdate(value)
+    days = (timezone.localdate() - value).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "1 day ago"
+    return f"{days} days ago"
+
+
+@register.simple_tag
+def status_choices():
+    return [Status(v) for v in Status.values]

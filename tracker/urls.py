@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .views import commitments, dashboard, exports, health, review
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("commitments/", commitments.commitment_list, name="commitment-list"),
+    path("commitments/<str:reference>/", commitments.commitment_detail, name="commitment-detail"),
+    path(
+        "commitments/<str:reference>/updates/",
+        commitments.record_update,
+        name="commitment-record-update",
+    ),
+    path("commitments/<str:reference>/edit/", commitments.edit_commitment, name="commitment-edit"),
+    path(
+        "indicators/<int:pk>/measurements/",
+        commitments.add_measurement,
+        name="indicator-add-measurement",
+    ),
+    path("sources/search/", commitments.source_search, name="source-search"),
+    path("review/", review.review_queue, name="review-queue"),
+    path("review/<int:pk>/accept/", review.accept, name="review-accept"),
+    path("review/<int:pk>/return/", review.return_, name="review-return"),
+    path("returned/", review.returned_updates, name="returned-updates"),
+    path("export/commitments.csv", exports.commitments_csv, name="export-commitments-csv"),
+    path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
+    path("export/history.csv", exports.history_csv, name="export-history-csv"),
+    path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
