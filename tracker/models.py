@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -657,7 +658,7 @@ class Measurement(models.Model):
 
     @property
     def display_value(self):
-        value = self.value.normalize()
+        value = Decimal(str(self.value)).normalize()
         text = f"{value:f}"
         return f"{self.get_qualifier_display()} {text}" if self.qualifier else text
 

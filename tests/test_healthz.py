@@ -1,0 +1,23 @@
+from unittest import mock
+
+import pytest
+from django.db.utils import OperationalError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_200_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_healthz_answers_503_when_the_database_does_not(client):
+    with mock.patch("tracker.views.health.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_healthz_only_answers_get(client):
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,283 @@
+"""The back office. Status updates are append-only here too: read-only once saved, never deleted."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.functional import cached_property
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Area,
+    Commitment,
+    CommitmentParty,
+    Event,
+    Evidence,
+    Indicator,
+    Measurement,
+    Party,
+    Source,
+    StatusUpdate,
+)
+
+admin.site.site_header = "Commitment Tracker administration"
+admin.site.site_title = "Commitment Tracker admin"
+admin.site.index_title = "Back office"
+
+
+class EstimatedCountPaginator(Paginator):
+    """Avoids COUNT(*) over a million rows: PostgreSQL's planner estimate when unfiltered."""
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s",
+                    [self.object_list.model._meta.db_table],
+                )
+                estimate = cursor.fetchone()[0]
+            if estimate and estimate > 100_000:
+                return estimate
+        return super().count
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "date", "place"]
+    search_fields = ["name", "place"]
+    date_hierarchy = "date"
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "publisher", "published_on", "url"]
+    list_filter = ["kind"]
+    search_fields = ["title", "publisher", "url"]
+
+
+class CommitmentPartyInline(admin.TabularInline):
+    model = CommitmentParty
+    extra = 0
+    autocomplete_fields = ["party"]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    show_change_link = True
+
+
+class ReadOnlyInlineMixin:
+    """Recorded history: shown, never edited or deleted from the admin."""
+
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StatusUpdateInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = StatusUpdate
+    fk_name = "commitment"
+    fields = [
+        "as_of",
+        "status",
+        "previous_status",
+        "progress",
+        "confidence",
+        "assessment",
+        "author",
+        "review_state",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+        "evidence_summary",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-as_of", "-created_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("author", "decided_by")
+            .prefetch_related("evidence__source")
+        )
+
+    @admin.display(description="Evidence")
+    def evidence_summary(self, obj):
+        return (
+            "\n".join(
+                f"“{e.quote}” — {e.speaker or 'unattributed'} ({e.source.title}"
+                f"{', ' + e.locator if e.locator else ''})"
+                for e in obj.evidence.all()
+            )
+            or "—"
+        )
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "reference",
+        "title",
+        "area",
+        "current_status",
+        "current_progress",
+        "owner",
+        "next_review_due",
+        "last_update_at",
+    ]
+    list_filter = ["current_status", "area", "owner", "event"]
+    list_select_related = ["area", "owner"]
+    search_fields = ["reference", "title", "description"]
+    autocomplete_fields = ["owner", "assignees", "parent", "event", "area"]
+    readonly_fields = [
+        "current_status",
+        "current_progress",
+        "current_confidence",
+        "current_as_of",
+        "next_review_due",
+        "last_update_at",
+        "version",
+        "created_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "title", "description", "area", "event", "parent"]}),
+        (
+            "Responsibility",
+            {"fields": ["owner", "assignees", "target_date", "review_cadence_days"]},
+        ),
+        (
+            "Official status (from the latest accepted update)",
+            {"fields": readonly_fields},
+        ),
+    ]
+    inlines = [CommitmentPartyInline, IndicatorInline, StatusUpdateInline]
+    history_list_display = ["title", "owner", "target_date", "review_cadence_days"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change and form.changed_data:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Evidence
+    fields = ["quote", "speaker", "locator", "source"]
+    readonly_fields = fields
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    list_display = [
+        "commitment",
+        "as_of",
+        "status",
+        "progress",
+        "confidence",
+        "author",
+        "review_state",
+        "created_at",
+    ]
+    list_filter = ["review_state", "status", "confidence", "commitment__area"]
+    list_select_related = ["commitment", "author"]
+    search_fields = ["commitment__reference", "commitment__title", "assessment"]
+    date_hierarchy = "as_of"
+    inlines = [EvidenceInline]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    fields = [
+        "commitment",
+        "status",
+        "progress",
+        "confidence",
+        "as_of",
+        "assessment",
+        "revises",
+        "previous_status",
+        "author",
+        "created_at",
+        "review_state",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        # Updates are recorded on the commitment page, through the service that keeps the
+        # official status in step and requires evidence for a change of status.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["short_quote", "speaker", "source", "status_update"]
+    list_select_related = ["source", "status_update__commitment"]
+    search_fields = ["quote", "speaker", "source__title"]
+    autocomplete_fields = ["source", "status_update"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    @admin.display(description="Quote")
+    def short_quote(self, obj):
+        return obj.quote[:80]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MeasurementInline(admin.TabularInline):
+    model = Measurement
+    extra = 1
+    autocomplete_fields = ["source"]
+    fields = ["value", "qualifier", "measured_on", "source", "note"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "commitment", "unit", "baseline", "target", "direction"]
+    list_select_related = ["commitment"]
+    list_filter = ["direction"]
+    search_fields = ["name", "commitment__reference", "commitment__title"]
+    autocomplete_fields = ["commitment"]
+    inlines = [MeasurementInline]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "display_value", "measured_on", "source"]
+    list_select_related = ["indicator", "source"]
+    search_fields = ["indicator__name", "note"]
+    autocomplete_fields = ["indicator", "source"]
