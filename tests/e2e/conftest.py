@@ -1,0 +1,64 @@
+"""Browser-test fixtures: a live server with seed data, signed-in pages, CSP watch."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import factories
+
+ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", "artifacts/screenshots"))
+PASSWORD = "pw-for-tests-only"
+
+
+@pytest.fixture
+def shot():
+    """shot(page, "name") saves a full-page screenshot to artifacts/screenshots/name.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def csp_violations(page):
+    """Every CSP violation the browser reports; checked empty after each browser test."""
+    seen = []
+    page.on(
+        "console",
+        lambda msg: seen.append(msg.text)
+        if "Content Security Policy" in msg.text or "Refused to" in msg.text
+        else None,
+    )
+    yield seen
+    assert seen == [], f"CSP violations: {seen}"
+
+
+@pytest.fixture
+def e2e_data(transactional_db, seeded):
+    """The seed data plus the demo roles, with the demo analyst owning the commitments."""
+    from tracker.models import Commitment
+
+    analyst = factories.make_analyst("analyst", first_name="Alex", last_name="Analyst")
+    manager = factories.make_manager("manager", first_name="Morgan", last_name="Manager")
+    Commitment.objects.update(owner=analyst)
+    return {"analyst": analyst, "manager": manager}
+
+
+@pytest.fixture
+def login(live_server, page, csp_violations):
+    """login("analyst") signs in through the real form and returns the page."""
+
+    def sign_in(username, password=PASSWORD):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("networkidle")
+        return page
+
+    return sign_in
