@@ -5,9 +5,11 @@ written in exactly one place: refresh_official_status().
 """
 
 import dataclasses
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,6 +23,9 @@ from .models import (
     StatusUpdate,
     user_is_manager,
 )
+
+
+log = logging.getLogger("tracker.services")
 
 
 @dataclasses.dataclass
@@ -132,7 +137,38 @@ def _decide(update, *, manager, state, comment):
     if not decided:
         raise ReviewConflict("This update has already been reviewed.")
     update.refresh_from_db()
+    transaction.on_commit(lambda: notify_author(update))
     return update
+
+
+def notify_author(update):
+    """Email the analyst when their update is accepted or returned (if they have an address)."""
+    author = update.author
+    if not (settings.TRACKER_EMAIL_NOTIFICATIONS and author and author.email):
+        return
+    commitment = update.commitment
+    verb = "accepted" if update.is_accepted else "returned"
+    decider = update.decided_by.get_full_name() or update.decided_by.username
+    lines = [
+        f"Your status update on {commitment.reference} ({commitment.title}) was {verb} "
+        f"by {decider}.",
+        "",
+        f"Status: {update.get_status_display()} as of {update.as_of:%d %b %Y}",
+    ]
+    if update.decision_comment:
+        lines += ["", "Comment:", update.decision_comment]
+    if update.is_returned:
+        lines += ["", "Revise it from your list of returned updates."]
+    try:
+        send_mail(
+            f"[Commitment Tracker] {commitment.reference}: update {verb}",
+            "\n".join(lines),
+            None,
+            [author.email],
+        )
+    except OSError:
+        # A mail server being down must not undo a recorded decision.
+        log.exception("could not email %s about update %s", author.email, update.pk)
 
 
 @transaction.atomic

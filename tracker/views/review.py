@@ -1,19 +1,149 @@
-"""Scaffold: replaced by the real views."""
+"""Review and sign-off: managers accept or return analysts' status updates."""
 
-from django.http import Http404
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import services
+from ..access import deny, is_analyst, is_manager, role_required
+from ..models import ANALYSTS, Area, Evidence, StatusUpdate
+from ..queries import returned_to, review_queue as queue_for
+
+PAGE_SIZE = 50
 
 
-def review_queue(request, *args, **kwargs):
-    raise Http404
+class ReviewQueueFilter(django_filters.FilterSet):
+    area = django_filters.ModelChoiceFilter(
+        field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
+    )
+    analyst = django_filters.ModelChoiceFilter(
+        field_name="author",
+        queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
+        empty_label="All analysts",
+        label="Analyst",
+    )
+
+    class Meta:
+        model = StatusUpdate
+        fields = ["area", "analyst"]
 
 
-def accept(request, *args, **kwargs):
-    raise Http404
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Comment",
+    )
 
 
-def return_(request, *args, **kwargs):
-    raise Http404
+class ReturnForm(DecisionForm):
+    comment = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is missing?",
+        error_messages={"required": "Say what is missing so the analyst can revise it."},
+    )
 
 
-def returned_updates(request, *args, **kwargs):
-    raise Http404
+def with_details(updates):
+    return updates.select_related(
+        "commitment", "commitment__area", "author", "revises"
+    ).prefetch_related(
+        Prefetch("evidence", queryset=Evidence.objects.select_related("source").order_by("id"))
+    )
+
+
+@require_GET
+@role_required(is_manager)
+def review_queue(request):
+    filterset = ReviewQueueFilter(request.GET, queryset=queue_for(request.user))
+    # Unknown filter values are reported on the form and ignored, never a 500.
+    updates = filterset.qs if filterset.is_valid() else queue_for(request.user)
+    updates = with_details(updates).order_by("created_at", "id")
+    page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "nav_section": "review"}
+    template = "tracker/review_queue.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#queue"
+    return render(request, template, context)
+
+
+def decide(request, pk, *, accept):
+    update = get_object_or_404(StatusUpdate.objects.select_related("commitment"), pk=pk)
+    if update.author_id == request.user.pk:
+        deny(request, "own update")
+    form = (DecisionForm if accept else ReturnForm)(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            if accept:
+                services.accept_update(
+                    update=update, manager=request.user, comment=form.cleaned_data["comment"]
+                )
+            else:
+                services.return_update(
+                    update=update, manager=request.user, comment=form.cleaned_data["comment"]
+                )
+        except services.ReviewConflict:
+            update.refresh_from_db()
+            error = (
+                f"Already {update.get_review_state_display().lower()} by "
+                f"{update.decided_by.get_full_name() or update.decided_by.username}."
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(form.errors.get("comment", ["Invalid comment."]))
+
+    if not request.htmx and not error:
+        verb = "accepted" if accept else "returned"
+        messages.success(request, f"{update.commitment.reference}: update {verb}.")
+        return redirect("review-queue")
+
+    update = with_details(StatusUpdate.objects.filter(pk=pk)).get()
+    status = 200
+    if error:
+        # 409: someone else decided first; 422: the comment is missing or invalid.
+        status = 422 if update.is_pending else 409
+    context = {
+        "update": update,
+        "error": error,
+        "comment": request.POST.get("comment", "")[:5000],
+        "decision": "accept" if accept else "return",
+    }
+    if request.htmx:
+        response = render(request, "tracker/review_queue.html#queue-item", context, status=status)
+        response["HX-Trigger"] = "review-decided"
+        return response
+    # Without JavaScript an error shows on the item, the typed comment kept.
+    return render(
+        request, "tracker/review_decision.html", {**context, "nav_section": "review"}, status=status
+    )
+
+
+@require_POST
+@role_required(is_manager)
+def accept(request, pk):
+    return decide(request, pk, accept=True)
+
+
+@require_POST
+@role_required(is_manager)
+def return_(request, pk):
+    return decide(request, pk, accept=False)
+
+
+@require_GET
+@role_required(is_analyst)
+def returned_updates(request):
+    updates = with_details(returned_to(request.user)).select_related("decided_by")
+    updates = updates.order_by("-decided_at", "-id")
+    page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tracker/returned.html", {"page": page, "nav_section": "returned"})

@@ -1,0 +1,282 @@
+"""Review and sign-off: managers accept or return analysts' status updates."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from tests import factories
+from tracker import services
+from tracker.models import Status, StatusUpdate
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def pending(commitment, analyst):
+    return factories.record(commitment, author=analyst, status=Status.AT_RISK, progress=30)
+
+
+def state(update):
+    update.refresh_from_db()
+    return update.review_state
+
+
+# The state machine ---------------------------------------------------------------
+
+
+def test_an_analysts_update_is_submitted_and_pending(pending):
+    assert pending.review_state == StatusUpdate.ReviewState.SUBMITTED
+    assert pending.decided_at is None
+
+
+def test_accepting_makes_it_official_and_keeps_who_when_and_why(pending, manager, commitment):
+    services.accept_update(update=pending, manager=manager, comment="Well sourced.")
+    pending.refresh_from_db()
+    assert pending.is_accepted
+    assert (pending.decided_by, pending.decision_comment) == (manager, "Well sourced.")
+    assert pending.decided_at is not None
+    commitment.refresh_from_db()
+    assert commitment.current_status == Status.AT_RISK
+
+
+def test_returning_needs_a_comment_and_leaves_the_official_status(pending, manager, commitment):
+    with pytest.raises(ValidationError):
+        services.return_update(update=pending, manager=manager, comment="  ")
+    assert state(pending) == "submitted"
+    services.return_update(update=pending, manager=manager, comment="Which regulation?")
+    assert state(pending) == "returned"
+    commitment.refresh_from_db()
+    assert commitment.current_status == Status.NOT_ASSESSED
+
+
+@pytest.mark.parametrize("first", ["accept", "return"])
+@pytest.mark.parametrize("second", ["accept", "return"])
+def test_a_decided_update_cannot_be_decided_again(pending, manager, other_manager, first, second):
+    decide = {
+        "accept": lambda u, m: services.accept_update(update=u, manager=m),
+        "return": lambda u, m: services.return_update(update=u, manager=m, comment="No."),
+    }
+    stale = StatusUpdate.objects.get(pk=pending.pk)  # loaded before the first decision
+    decide[first](pending, manager)
+    with pytest.raises(services.ReviewConflict):
+        decide[second](stale, other_manager)
+    pending.refresh_from_db()
+    assert pending.decided_by == manager
+
+
+def test_nobody_accepts_their_own_update(commitment, admin_user):
+    own = factories.record(commitment, author=admin_user)
+    with pytest.raises(PermissionDenied):
+        services.accept_update(update=own, manager=admin_user)
+    assert state(own) == "submitted"
+
+
+def test_an_analyst_cannot_decide(pending, other_analyst):
+    with pytest.raises(PermissionDenied):
+        services.accept_update(update=pending, manager=other_analyst)
+
+
+def test_a_revision_references_the_returned_update(pending, manager, analyst, commitment):
+    services.return_update(update=pending, manager=manager, comment="Add the source.")
+    revision = factories.record(commitment, author=analyst, status=Status.AT_RISK, revises=pending)
+    assert revision.revises == pending
+    assert list(pending.revisions.all()) == [revision]
+
+
+def test_with_the_review_step_off_updates_are_accepted_on_creation(commitment, analyst, settings):
+    settings.TRACKER_REVIEW_REQUIRED = False
+    update = factories.record(commitment, author=analyst, status=Status.STALLED)
+    assert update.is_accepted
+    commitment.refresh_from_db()
+    assert commitment.current_status == Status.STALLED
+
+
+def test_the_analyst_is_emailed_when_an_update_is_returned_or_accepted(
+    commitment, analyst, manager, django_capture_on_commit_callbacks
+):
+    analyst.email = "alice@example.org"
+    analyst.save()
+    first = factories.record(commitment, author=analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_update(update=first, manager=manager, comment="Which regulation?")
+    second = factories.record(commitment, author=analyst, revises=first)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept_update(update=second, manager=manager)
+    assert [m.subject for m in mail.outbox] == [
+        "[Commitment Tracker] USCN-TEST: update returned",
+        "[Commitment Tracker] USCN-TEST: update accepted",
+    ]
+    assert "Which regulation?" in mail.outbox[0].body
+    assert mail.outbox[0].to == ["alice@example.org"]
+
+
+# The review queue -----------------------------------------------------------------
+
+
+def test_anonymous_users_are_sent_to_sign_in(client):
+    response = client.get("/review/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_anonymous_htmx_requests_get_a_client_redirect(client):
+    response = client.post("/review/1/accept/", **HTMX)
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("who", ["analyst", "outsider"])
+def test_only_managers_see_the_queue(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get("/review/").status_code == 403
+
+
+def test_the_queue_lists_pending_updates_oldest_first(client, manager, commitment, analyst):
+    older = factories.record(commitment, author=analyst, assessment="older one")
+    newer = factories.record(commitment, author=analyst, assessment="newer one")
+    client.force_login(manager)
+    page = client.get("/review/").content.decode()
+    assert page.index(f'id="review-{older.pk}"') < page.index(f'id="review-{newer.pk}"')
+    assert "2 updates waiting" in page
+    assert "<html" in page
+
+
+def test_the_queue_filters_by_area_and_analyst_through_htmx(
+    client, manager, analyst, other_analyst, commitment
+):
+    elsewhere = factories.make_commitment(owner=other_analyst)
+    mine = factories.record(commitment, author=analyst)
+    theirs = factories.record(elsewhere, author=other_analyst)
+    client.force_login(manager)
+    response = client.get(f"/review/?area={elsewhere.area_id}", **HTMX)
+    body = response.content.decode()
+    assert "<html" not in body
+    assert f'id="review-{theirs.pk}"' in body
+    assert f'id="review-{mine.pk}"' not in body
+    body = client.get(f"/review/?analyst={analyst.pk}").content.decode()
+    assert f'id="review-{mine.pk}"' in body
+    assert f'id="review-{theirs.pk}"' not in body
+
+
+def test_unknown_filter_values_are_reported_not_a_500(client, manager, pending):
+    client.force_login(manager)
+    response = client.get("/review/?area=abc&analyst=999999&page=zzz")
+    assert response.status_code == 200
+    assert b"not recognised" in response.content
+    assert f'id="review-{pending.pk}"'.encode() in response.content
+
+
+def test_the_queue_issues_a_constant_number_of_queries(
+    client, manager, analyst, commitment, django_assert_num_queries
+):
+    def load():
+        client.get("/review/")
+
+    client.force_login(manager)
+    for _ in range(2):
+        factories.record(commitment, author=analyst)
+    load()  # warm the session
+    # session, user, groups, nav counts (review, not returned: managers only),
+    # filter choices (areas, analysts), count, page of updates, evidence
+    with django_assert_num_queries(9) as small:
+        load()
+    for _ in range(20):
+        factories.record(factories.make_commitment(owner=analyst), author=analyst)
+    with django_assert_num_queries(len(small.captured_queries)):
+        load()
+
+
+def test_the_queue_only_answers_get(client, manager):
+    client.force_login(manager)
+    assert client.post("/review/").status_code == 405
+
+
+# Accept and return ------------------------------------------------------------------
+
+
+def test_accept_through_htmx_swaps_the_item_and_the_navigation_count(
+    client, manager, pending, commitment
+):
+    client.force_login(manager)
+    response = client.post(f"/review/{pending.pk}/accept/", {"comment": "Good"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "Accepted" in body and "Good" in body
+    assert 'id="nav-review-count" hx-swap-oob="true"' in body
+    assert state(pending) == "accepted"
+    commitment.refresh_from_db()
+    assert commitment.current_status == Status.AT_RISK
+
+
+def test_accept_without_javascript_redirects_to_the_queue(client, manager, pending):
+    client.force_login(manager)
+    response = client.post(f"/review/{pending.pk}/accept/")
+    assert response.status_code == 302
+    assert response["Location"] == "/review/"
+    assert state(pending) == "accepted"
+
+
+def test_returning_without_a_comment_shows_an_inline_error_and_saves_nothing(
+    client, manager, pending
+):
+    client.force_login(manager)
+    response = client.post(f"/review/{pending.pk}/return/", {"comment": ""}, **HTMX)
+    assert response.status_code == 422
+    assert b"Say what is missing" in response.content
+    assert state(pending) == "submitted"
+    # Without JavaScript: the same message on a page, not a 500 or a lost form.
+    response = client.post(f"/review/{pending.pk}/return/", {"comment": ""})
+    assert response.status_code == 422
+    assert b"Say what is missing" in response.content
+    assert b"<html" in response.content
+
+
+def test_return_with_a_comment_returns_it_to_the_analyst(client, manager, analyst, pending):
+    client.force_login(manager)
+    client.post(f"/review/{pending.pk}/return/", {"comment": "Quote the regulation."}, **HTMX)
+    assert state(pending) == "returned"
+    client.force_login(analyst)
+    page = client.get("/returned/").content.decode()
+    assert "Quote the regulation." in page
+    assert f"?revises={pending.pk}" in page
+    assert 'aria-label="1 returned"' in page  # the count in the navigation
+
+
+def test_a_second_decision_is_told_it_came_too_late(client, manager, other_manager, pending):
+    client.force_login(manager)
+    client.post(f"/review/{pending.pk}/accept/", **HTMX)
+    client.force_login(other_manager)
+    response = client.post(f"/review/{pending.pk}/return/", {"comment": "No"}, **HTMX)
+    assert response.status_code == 409
+    assert b"Already accepted by Maria Manager" in response.content
+    assert state(pending) == "accepted"
+
+
+def test_decisions_refuse_wrong_roles_methods_and_own_updates(
+    client, analyst, outsider, admin_user, pending, commitment
+):
+    for user in (analyst, outsider):
+        client.force_login(user)
+        assert client.post(f"/review/{pending.pk}/accept/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get(f"/review/{pending.pk}/accept/").status_code == 405
+    assert client.post("/review/999999/accept/").status_code == 404
+    own = factories.record(commitment, author=admin_user)
+    assert client.post(f"/review/{own.pk}/accept/").status_code == 403
+    assert state(own) == "submitted"
+    assert state(pending) == "submitted"
+
+
+def test_a_revised_update_leaves_the_returned_list(client, manager, analyst, pending, commitment):
+    services.return_update(update=pending, manager=manager, comment="More evidence.")
+    factories.record(commitment, author=analyst, status=Status.AT_RISK, revises=pending)
+    client.force_login(analyst)
+    page = client.get("/returned/").content.decode()
+    assert "Nothing returned" in page
+
+
+def test_managers_have_no_returned_list(client, manager):
+    client.force_login(manager)
+    assert client.get("/returned/").status_code == 403
