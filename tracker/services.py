@@ -24,7 +24,6 @@ from .models import (
     user_is_manager,
 )
 
-
 log = logging.getLogger("tracker.services")
 
 

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import services
 from ..access import deny, is_analyst, is_manager, role_required
 from ..models import ANALYSTS, Area, Evidence, StatusUpdate
-from ..queries import returned_to, review_queue as queue_for
+from ..queries import returned_to
+from ..queries import review_queue as queue_for
 
 PAGE_SIZE = 50
 
