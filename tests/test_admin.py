@@ -10,6 +10,8 @@ from tracker.models import Commitment, StatusUpdate
 pytestmark = pytest.mark.django_db
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
+# Recorded history: shown in the admin, never added or changed there.
+READ_ONLY = {"StatusUpdate", "Evidence", "AuditEvent"}
 
 
 def admin_url(model, action, *args):
@@ -40,7 +42,7 @@ def test_every_changelist_renders_for_an_admin(client, admin_user, seeded, model
 
 @pytest.mark.parametrize(
     "model",
-    [m for m in TRACKER_MODELS if m not in (StatusUpdate,) and m.__name__ != "Evidence"],
+    [m for m in TRACKER_MODELS if m.__name__ not in READ_ONLY],
     ids=lambda m: m.__name__,
 )
 def test_every_add_page_renders_for_an_admin(client, admin_user, model):
@@ -116,3 +118,26 @@ def test_editing_in_the_admin_bumps_the_version(client, admin_user, seeded):
     commitment.refresh_from_db()
     assert commitment.title == "New title"
     assert commitment.version == 2
+
+
+@pytest.mark.parametrize("model_name", sorted(READ_ONLY))
+def test_recorded_history_cannot_be_added_in_the_admin(client, admin_user, model_name):
+    client.force_login(admin_user)
+    model = next(m for m in TRACKER_MODELS if m.__name__ == model_name)
+    assert client.get(admin_url(model, "add")).status_code == 403
+
+
+def test_the_audit_log_shows_sign_ins_and_cannot_be_changed(client, admin_user, analyst):
+    from tracker.models import AuditEvent
+
+    client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    client.force_login(admin_user)
+    event = AuditEvent.objects.get(action="sign_in_failed")
+    assert event.username == "alice"
+    page = client.get(admin_url(AuditEvent, "changelist")).content.decode()
+    assert "Sign-in failed" in page
+    change = client.get(admin_url(AuditEvent, "change", event.pk))
+    assert b'name="detail"' not in change.content
+    assert (
+        client.post(admin_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    )

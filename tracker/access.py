@@ -7,18 +7,22 @@
 """
 
 import functools
-import logging
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import Commitment, user_is_analyst, user_is_manager
-
-log = logging.getLogger("tracker.access")
+from . import audit
+from .models import AuditAction, Commitment, user_is_analyst, user_is_manager
 
 
 def deny(request, reason):
-    log.warning("permission refused: user=%s path=%s reason=%s", request.user, request.path, reason)
+    """Refuse with 403, logged and kept in the audit log."""
+    audit.record(
+        AuditAction.PERMISSION_DENIED,
+        request=request,
+        target=request.path[:200],
+        detail=f"{request.method}: {reason}",
+    )
     raise PermissionDenied(reason)
 
 

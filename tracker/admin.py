@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Area,
+    AuditEvent,
     Commitment,
     CommitmentParty,
     Event,
@@ -251,6 +252,9 @@ class EvidenceAdmin(admin.ModelAdmin):
     def short_quote(self, obj):
         return obj.quote[:80]
 
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -281,3 +285,24 @@ class MeasurementAdmin(admin.ModelAdmin):
     list_select_related = ["indicator", "source"]
     search_fields = ["indicator__name", "note"]
     autocomplete_fields = ["indicator", "source"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log: visible to admins, never editable."""
+
+    list_display = ["at", "username", "action", "target", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["username", "target", "detail"]
+    date_hierarchy = "at"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,10 +13,13 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import audit
 from .models import (
+    AuditAction,
     Commitment,
     Evidence,
     Measurement,
+    ReviewState,
     Source,
     Status,
     StatusPeriod,
@@ -120,6 +123,13 @@ def record_status_update(
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=now)
     if accept_now:
         refresh_official_status(commitment)
+    if author is not None:
+        audit.record(
+            AuditAction.STATUS_UPDATE,
+            user=author,
+            target=commitment.reference,
+            detail=f"update {update.pk}: {update.get_status_display()} as of {as_of}",
+        )
     return update, True
 
 
@@ -136,6 +146,12 @@ def _decide(update, *, manager, state, comment):
     if not decided:
         raise ReviewConflict("This update has already been reviewed.")
     update.refresh_from_db()
+    audit.record(
+        AuditAction.ACCEPT if state == ReviewState.ACCEPTED else AuditAction.RETURN,
+        user=manager,
+        target=update.commitment.reference,
+        detail=f"update {update.pk}" + (f": {comment}" if comment else ""),
+    )
     transaction.on_commit(lambda: notify_author(update))
     return update
 
@@ -273,7 +289,7 @@ def record_measurement(
         raise ValidationError({"measured_on": "The date cannot be in the future."})
     if isinstance(source, dict):
         source = Source.objects.create(**source)
-    return Measurement.objects.create(
+    measurement = Measurement.objects.create(
         indicator=indicator,
         value=value,
         qualifier=qualifier,
@@ -282,3 +298,11 @@ def record_measurement(
         note=note,
         recorded_by=recorded_by,
     )
+    if recorded_by is not None:
+        audit.record(
+            AuditAction.MEASUREMENT,
+            user=recorded_by,
+            target=indicator.commitment.reference,
+            detail=f"{indicator.name}: {measurement.display_value}",
+        )
+    return measurement
