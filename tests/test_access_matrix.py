@@ -1,0 +1,219 @@
+"""Every URL pattern × every role × GET and POST, with the expected outcome.
+
+The table is checked against the URLconf: a new URL without an entry here fails the suite.
+Outcomes: "ok" (2xx, or a 3xx that is not the sign-in page), "login" (redirect to sign in),
+"admin-login" (redirect to the admin's sign-in), 403, 404, 405, "invalid" (the request was
+allowed but its empty form was refused with a 4xx and nothing saved), "form-error" (Django's
+own auth views: the form again, 200, with its errors).
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests import factories
+from tracker.models import AuditEvent, Measurement, StatusUpdate
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "outsider", "analyst", "other_analyst", "manager", "admin"]
+
+# Shorthands for rows of the table.
+ANY_ROLE = {"anonymous": "login", "outsider": 403}
+EVERYONE_READS = {
+    **ANY_ROLE,
+    "analyst": "ok",
+    "other_analyst": "ok",
+    "manager": "ok",
+    "admin": "ok",
+}
+GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
+POST_ONLY = GET_ONLY
+
+EXPECTED = {
+    # name: {"GET": {role: outcome}, "POST": {role: outcome}}
+    "dashboard": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-record-update": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": 403,
+            "manager": 403,
+            "admin": "invalid",
+        },
+    },
+    "commitment-edit": {
+        "GET": {**ANY_ROLE, "analyst": "ok", "other_analyst": 403, "manager": "ok", "admin": "ok"},
+        "POST": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    "indicator-add-measurement": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": 403,
+            "manager": 403,
+            "admin": "invalid",
+        },
+    },
+    "source-search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "review-queue": {
+        "GET": {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"},
+        "POST": GET_ONLY,
+    },
+    "review-accept": {
+        "GET": POST_ONLY,
+        "POST": {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"},
+    },
+    "review-return": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    "returned-updates": {
+        "GET": {**ANY_ROLE, "analyst": "ok", "other_analyst": "ok", "manager": 403, "admin": "ok"},
+        "POST": GET_ONLY,
+    },
+    "export-commitments-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
+    # Django's auth views.
+    "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},
+    "logout": {"GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}, "POST": None},
+    "password_change": {
+        "GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")},
+        "POST": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "form-error")},
+    },
+    "password_change_done": {
+        "GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")},
+        "POST": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)},
+    },
+}
+# The admin: every one of its URLs needs staff status (checked on a sample below).
+ADMIN_NAMESPACE = "admin"
+
+
+def named_patterns(patterns=None, prefix=""):
+    """(name, route) of every named URL pattern outside the admin."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == ADMIN_NAMESPACE:
+                continue
+            yield from named_patterns(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield entry.name, prefix + str(entry.pattern)
+
+
+def test_every_url_pattern_has_an_entry_in_the_table():
+    names = {name for name, _ in named_patterns()}
+    assert None not in names, "every URL pattern needs a name"
+    missing = names - EXPECTED.keys()
+    assert not missing, f"add these URLs to the access matrix: {sorted(missing)}"
+    assert not EXPECTED.keys() - names, "the table names URLs that no longer exist"
+
+
+@pytest.fixture
+def world(analyst, other_analyst, manager, admin_user, outsider):
+    commitment = factories.make_commitment("MATRIX-1", owner=analyst)
+    factories.record(commitment, status="in_progress")  # seed-style, accepted
+    indicator = factories.make_indicator(commitment)
+    users = {
+        "anonymous": None,
+        "outsider": outsider,
+        "analyst": analyst,
+        "other_analyst": other_analyst,
+        "manager": manager,
+        "admin": admin_user,
+    }
+    return {"commitment": commitment, "indicator": indicator, "users": users, "analyst": analyst}
+
+
+def url_for(name, world, fresh_update):
+    from django.urls import reverse
+
+    kwargs = {}
+    if name.startswith("commitment-") and name != "commitment-list":
+        kwargs = {"reference": world["commitment"].reference}
+    elif name.startswith("indicator-"):
+        kwargs = {"pk": world["indicator"].pk}
+    elif name.startswith("review-") and name != "review-queue":
+        kwargs = {"pk": fresh_update().pk}
+    return reverse(name, kwargs=kwargs)
+
+
+def outcome(response):
+    location = response.get("Location", "")
+    if response.status_code in (301, 302):
+        if location.startswith("/admin/login/"):
+            return "admin-login"
+        if location.startswith("/accounts/login/"):
+            return "login"
+        return "ok"
+    if response.status_code == 200 and b'class="errorlist' in response.content:
+        return "form-error"
+    if 200 <= response.status_code < 300:
+        return "ok"
+    if response.status_code in (400, 409, 422):
+        return "invalid"
+    return response.status_code
+
+
+CASES = [
+    (name, method, role)
+    for name, methods in EXPECTED.items()
+    if methods
+    for method, roles in methods.items()
+    if roles
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize("name,method,role", CASES)
+def test_access(client, world, name, method, role):
+    expected = EXPECTED[name][method][role]
+    user = world["users"][role]
+    if user:
+        client.force_login(user)
+
+    def fresh_update():
+        return factories.record(world["commitment"], author=world["analyst"], quote="q")
+
+    url = url_for(name, world, fresh_update)
+    counts = (StatusUpdate.objects.count(), Measurement.objects.count())
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    if name == "review-accept" and expected == "ok":
+        assert response.status_code == 302  # accepted: back to the queue
+    else:
+        assert outcome(response) == expected, (response.status_code, response.get("Location"))
+    if expected in ("invalid", 403, 405, "login") and method == "POST":
+        assert (StatusUpdate.objects.count(), Measurement.objects.count()) == counts
+    if expected == 403 and user is not None:
+        assert AuditEvent.objects.filter(action="permission_denied", user=user).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_needs_staff_status(client, world, role):
+    user = world["users"][role]
+    if user:
+        client.force_login(user)
+    for url in ("/admin/", "/admin/tracker/commitment/", "/admin/tracker/auditevent/"):
+        response = client.get(url)
+        if role == "admin":
+            assert response.status_code == 200
+        else:
+            assert outcome(response) == "admin-login"
