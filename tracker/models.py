@@ -568,6 +568,13 @@ class StatusPeriod(models.Model):
         indexes = [
             models.Index(fields=["valid_from", "valid_to"], name="tracker_period_span_idx"),
             models.Index(fields=["valid_to"], name="tracker_period_to_idx"),
+            # The dashboard reads these without touching the table: a commitment's status
+            # on a date (one seek each), and the periods starting or ending in the trend.
+            models.Index(
+                fields=["commitment", "valid_from", "status"], name="tracker_period_status_on_idx"
+            ),
+            models.Index(fields=["valid_from", "status"], name="tracker_period_from_status_idx"),
+            models.Index(fields=["valid_to", "status"], name="tracker_period_to_status_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
