@@ -575,6 +575,9 @@ class StatusPeriod(models.Model):
             ),
             models.Index(fields=["valid_from", "status"], name="tracker_period_from_status_idx"),
             models.Index(fields=["valid_to", "status"], name="tracker_period_to_status_idx"),
+            models.Index(
+                fields=["commitment", "valid_to", "status"], name="tracker_period_ended_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -22,4 +22,8 @@ class Migration(migrations.Migration):
             model_name='statusperiod',
             index=models.Index(fields=['valid_to', 'status'], name='tracker_period_to_status_idx'),
         ),
+        migrations.AddIndex(
+            model_name='statusperiod',
+            index=models.Index(fields=['commitment', 'valid_to', 'status'], name='tracker_period_ended_idx'),
+        ),
     ]
