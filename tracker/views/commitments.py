@@ -1,27 +1,445 @@
-"""Scaffold: replaced by the real views."""
+"""The analyst workspace: the commitments list, a commitment's page and its inline actions.
 
-from django.http import Http404
+Each action works with and without JavaScript: an HTMX request gets the regions it
+changes, a plain POST redirects back to the page (post/redirect/get) with a message.
+"""
+
+from collections import Counter
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
+
+from .. import audit, services
+from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
+from ..filters import CommitmentFilter
+from ..forms import (
+    CommitmentEditForm,
+    MeasurementForm,
+    RecordUpdateForm,
+    evidence_formset,
+    returned_update_for,
+    revision_initial,
+)
+from ..models import (
+    AuditAction,
+    Commitment,
+    CommitmentParty,
+    Indicator,
+    Measurement,
+    Source,
+    Status,
+)
+
+PAGE_SIZE = 25
+RECENT_SOURCES = 30
+SEARCH_LIMIT = 30
 
 
-def commitment_list(request, *args, **kwargs):
-    raise Http404
+def wants_fragment(request):
+    """An HTMX swap, not htmx restoring history (which needs the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def commitment_detail(request, *args, **kwargs):
-    raise Http404
+# The commitments list
 
 
-def record_update(request, *args, **kwargs):
-    raise Http404
+@require_GET
+@role_required()
+def commitment_list(request):
+    filterset = CommitmentFilter(
+        request.GET, queryset=Commitment.objects.for_list(), request=request
+    )
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    asked = request.GET.get("page", "")
+    page = paginator.get_page(asked)
+    notices = [
+        f"“{value}” is not a valid {label.lower()}, so that filter was ignored."
+        for label, value in filterset.ignored()
+    ]
+    if asked and asked != str(page.number):
+        notices.append(
+            f"There is no page “{asked}”: showing page {page.number} of {paginator.num_pages}."
+        )
+    params = filterset.active_params()
+    if page.number > 1:
+        params.append(("page", page.number))
+    url = reverse("commitment-list") + (f"?{urlencode(params)}" if params else "")
+    context = {
+        "filter": filterset,
+        "page": page,
+        "commitments": page.object_list,
+        "notices": notices,
+        "filtered": bool(filterset.active_params()),
+        "today": timezone.localdate(),
+        "nav_section": "commitments",
+    }
+    if wants_fragment(request):
+        response = render(request, "tracker/commitment_list.html#results", context)
+        push_url(response, url)
+    else:
+        response = render(request, "tracker/commitment_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def edit_commitment(request, *args, **kwargs):
-    raise Http404
+# A commitment's page
 
 
-def add_measurement(request, *args, **kwargs):
-    raise Http404
+def commitment_page_queryset():
+    return Commitment.objects.select_related("area", "owner", "event", "parent").prefetch_related(
+        Prefetch("commitment_parties", queryset=CommitmentParty.objects.select_related("party")),
+        "assignees",
+    )
 
 
-def source_search(request, *args, **kwargs):
-    raise Http404
+def recent_source_choices():
+    """The options of every source picker on the page: the most recently added sources."""
+    sources = Source.objects.order_by("-created_at", "-id")[:RECENT_SOURCES]
+    return [("", "— Choose a source —"), *((s.pk, str(s)) for s in sources)]
+
+
+def roll_up(children):
+    """Sub-commitments summed up: how many in each status, and their average progress."""
+    counts = Counter(child.current_status for child in children)
+    by_status = [(Status(value), counts[value]) for value in Status.values if counts[value]]
+    estimated = [c.current_progress for c in children if c.current_progress is not None]
+    average = round(sum(estimated) / len(estimated)) if estimated else None
+    return {"by_status": by_status, "average_progress": average, "estimated": len(estimated)}
+
+
+def prepare_indicators(commitment, *, source_choices, bound=None):
+    """The indicators with their measurements, oldest first, and a form to add one."""
+    measurements = Measurement.objects.select_related("source").order_by(
+        F("measured_on").asc(nulls_first=True), "created_at", "id"
+    )
+    indicators = list(
+        Indicator.objects.filter(commitment=commitment).prefetch_related(
+            Prefetch("measurements", queryset=measurements)
+        )
+    )
+    for indicator in indicators:
+        indicator.points = list(indicator.measurements.all())
+        indicator.latest = indicator.points[-1] if indicator.points else None
+        if bound is not None and bound.indicator_pk == indicator.pk:
+            indicator.form = bound
+        elif source_choices is not None:
+            indicator.form = MeasurementForm(
+                prefix=f"m{indicator.pk}", source_choices=source_choices
+            )
+    return indicators
+
+
+def update_forms(request, commitment, *, source_choices, revising=None):
+    """A fresh update form and evidence formset; prefilled when revising a returned update."""
+    if revising is None:
+        form = RecordUpdateForm(commitment=commitment, user=request.user)
+        return form, evidence_formset(source_choices=source_choices)
+    initial, evidence = revision_initial(revising)
+    form = RecordUpdateForm(initial=initial, commitment=commitment, user=request.user)
+    return form, evidence_formset(source_choices=source_choices, initial=evidence)
+
+
+def page_context(request, commitment, **extra):
+    """Everything the commitment page shows; `extra` overrides (bound forms, flashes)."""
+    user = request.user
+    can_update = commitment.can_be_updated_by(user)
+    timeline = list(commitment.status_updates.for_timeline())
+    children = list(commitment.children.order_by("reference"))
+    source_choices = recent_source_choices() if can_update else None
+    parties = list(commitment.commitment_parties.all())
+    context = {
+        "commitment": commitment,
+        "delivering": [cp.party for cp in parties if cp.must_deliver],
+        "also_bound": [cp.party for cp in parties if not cp.must_deliver],
+        "assignees": list(commitment.assignees.all()),
+        "timeline": timeline,
+        "pending_count": sum(1 for u in timeline if u.is_pending),
+        "children": children,
+        "roll_up": roll_up(children),
+        "can_update": can_update,
+        "can_edit": commitment.can_be_edited_by(user),
+        "today": timezone.localdate(),
+        "nav_section": "commitments",
+        "review_required": services.review_required(),
+    }
+    context["indicators"] = prepare_indicators(
+        commitment, source_choices=source_choices, bound=extra.pop("measurement_form", None)
+    )
+    if can_update and "form" not in extra:
+        context["form"], context["formset"] = update_forms(
+            request, commitment, source_choices=source_choices, revising=extra.get("revising")
+        )
+    context.update(extra)
+    return context
+
+
+@require_GET
+@role_required()
+def commitment_detail(request, reference):
+    commitment = get_object_or_404(commitment_page_queryset(), reference=reference)
+    extra = {}
+    asked = request.GET.get("revises")
+    if asked and commitment.can_be_updated_by(request.user):
+        revising = returned_update_for(asked, commitment=commitment, user=request.user)
+        if revising is None:
+            extra["revise_error"] = (
+                "That update cannot be revised here: only your own returned updates on this "
+                "commitment can be. The form below starts afresh."
+            )
+        extra["revising"] = revising
+    context = page_context(request, commitment, **extra)
+    if wants_fragment(request):
+        response = render(request, "tracker/commitment_detail.html#commitment-page", context)
+    else:
+        response = render(request, "tracker/commitment_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def add_service_errors(exc, form, formset=None):
+    """Errors the service raised (e.g. the status changed meanwhile) next to their fields."""
+    for field, errors in exc.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, errors)
+        elif formset is not None and field == "evidence":
+            formset.non_form_errors().extend(errors)
+        else:
+            form.add_error(None, errors)
+
+
+def update_flash(update, created):
+    if not created:
+        return "This update had already been recorded; it was not saved a second time."
+    if update.is_pending:
+        return (
+            "Your update was submitted for review. The official status changes once a manager "
+            "accepts it."
+        )
+    return f"Your update was recorded. The status is now “{update.get_status_display()}”."
+
+
+@require_POST
+@role_required(is_analyst)
+def record_update(request, reference):
+    commitment = commitment_for_update(request, reference)
+    source_choices = recent_source_choices()
+    form = RecordUpdateForm(request.POST, commitment=commitment, user=request.user)
+    formset = evidence_formset(request.POST, source_choices=source_choices)
+    form_ok = form.is_valid()
+    formset.status_changes = form.status_changes()
+    formset_ok = formset.is_valid()
+
+    if form_ok and formset_ok:
+        data = form.cleaned_data
+        try:
+            update, created = services.record_status_update(
+                commitment=commitment,
+                author=request.user,
+                status=data["status"],
+                confidence=data["confidence"],
+                as_of=data["as_of"],
+                progress=data["progress"],
+                assessment=data["assessment"].strip(),
+                evidence=formset.evidence_items(),
+                revises=data["revises"],
+                idempotency_key=data["idempotency_key"] or None,
+            )
+        except ValidationError as exc:
+            add_service_errors(exc, form, formset)
+        else:
+            flash = update_flash(update, created)
+            if wants_fragment(request):
+                commitment = commitment_page_queryset().get(pk=commitment.pk)
+                context = page_context(request, commitment, flash=flash, new_update=update)
+                return render(
+                    request, "tracker/commitment_detail.html#record-update-success", context
+                )
+            messages.success(request, flash)
+            return redirect(f"{commitment.get_absolute_url()}#update-{update.pk}")
+
+    commitment = commitment_page_queryset().get(pk=commitment.pk)
+    revising = form.cleaned_data.get("revises") if hasattr(form, "cleaned_data") else None
+    context = page_context(
+        request, commitment, form=form, formset=formset, revising=revising, update_errors=True
+    )
+    # 422: the form is shown again with its errors (htmx swaps 422, see base.html).
+    if wants_fragment(request):
+        return render(request, "tracker/commitment_detail.html#record-update", context, status=422)
+    return render(request, "tracker/commitment_detail.html", context, status=422)
+
+
+@require_POST
+@role_required(is_analyst)
+def add_measurement(request, pk):
+    indicator = get_object_or_404(Indicator.objects.select_related("commitment"), pk=pk)
+    commitment = commitment_for_update(request, indicator.commitment.reference)
+    source_choices = recent_source_choices()
+    form = MeasurementForm(request.POST, prefix=f"m{indicator.pk}", source_choices=source_choices)
+    form.indicator_pk = indicator.pk
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            measurement = services.record_measurement(
+                indicator=indicator,
+                value=data["value"],
+                qualifier=data["qualifier"],
+                measured_on=data["measured_on"],
+                note=data["note"].strip(),
+                source=data["source"] or form.new_source(),
+                recorded_by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(exc, form)
+        else:
+            flash = f"Measurement added: {measurement.display_value}."
+            if wants_fragment(request):
+                indicators = prepare_indicators(commitment, source_choices=source_choices)
+                context = {
+                    "indicator": next(i for i in indicators if i.pk == indicator.pk),
+                    "can_update": True,
+                    "measurement_flash": flash,
+                }
+                return render(request, "tracker/commitment_detail.html#indicator", context)
+            messages.success(request, flash)
+            return redirect(f"{commitment.get_absolute_url()}#indicator-{indicator.pk}")
+
+    if wants_fragment(request):
+        indicators = prepare_indicators(commitment, source_choices=source_choices, bound=form)
+        context = {
+            "indicator": next(i for i in indicators if i.pk == indicator.pk),
+            "can_update": True,
+        }
+        return render(request, "tracker/commitment_detail.html#indicator", context, status=422)
+    commitment = commitment_page_queryset().get(pk=commitment.pk)
+    return render(
+        request,
+        "tracker/commitment_detail.html",
+        page_context(request, commitment, measurement_form=form),
+        status=422,
+    )
+
+
+@require_GET
+@role_required()
+def source_search(request):
+    """Sources matching `q`: <option>s for a source picker (HTMX), or a page of results."""
+    query = request.GET.get("q", "").strip()
+    sources = Source.objects.all()
+    if query:
+        sources = sources.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
+    context = {"sources": list(sources.order_by("-created_at", "-id")[:SEARCH_LIMIT]), "q": query}
+    if wants_fragment(request):
+        return render(request, "tracker/source_search.html#source-options", context)
+    return render(request, "tracker/source_search.html", context)
+
+
+# Editing the descriptive fields, with conflict detection
+
+
+def display(value):
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "all"):
+        return ", ".join(display(v) for v in value.all()) or "—"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(display(v) for v in value) or "—"
+    if hasattr(value, "get_full_name"):
+        return value.get_full_name() or value.username
+    if hasattr(value, "strftime"):
+        return f"{value:%d %b %Y}"
+    return str(value)
+
+
+def conflict_rows(form, current, started_from):
+    """Per field: the value the user started from, the value saved since, and theirs."""
+    historical = current.history.filter(version=started_from).order_by("-history_date").first()
+    later = list(
+        current.history.filter(version__gt=started_from)
+        .select_related("history_user")
+        .order_by("history_date")
+    )
+    rows = []
+    for name in [*form.descriptive_fields(), "assignees"]:
+        label = form.fields[name].label or name
+        saved = getattr(current, name) if name != "assignees" else current.assignees.all()
+        theirs = form.cleaned_data.get(name)
+        before = getattr(historical, name) if historical and name != "assignees" else None
+        changed_since = (
+            historical is not None and name != "assignees" and (display(before) != display(saved))
+        )
+        rows.append(
+            {
+                "label": label,
+                "before": display(before) if historical is not None else None,
+                "saved": display(saved),
+                "yours": display(theirs),
+                "changed_since": changed_since,
+                "differs": display(saved) != display(theirs),
+            }
+        )
+    return rows, later
+
+
+@require_http_methods(["GET", "POST"])
+@role_required()
+def edit_commitment(request, reference):
+    commitment = commitment_for_edit(request, reference)
+    conflict = None
+    if request.method == "POST":
+        form = CommitmentEditForm(request.POST, instance=commitment, user=request.user)
+        if form.is_valid():
+            started_from = form.cleaned_data["version"]
+            with transaction.atomic():
+                current = Commitment.objects.select_for_update().get(pk=commitment.pk)
+                if current.version == started_from:
+                    for name in form.descriptive_fields():
+                        setattr(current, name, form.cleaned_data[name])
+                    current.version += 1
+                    current.save()
+                    current.assignees.set(form.cleaned_data["assignees"])
+                    saved = True
+                else:
+                    saved = False
+            if saved:
+                audit.record(
+                    AuditAction.EDIT,
+                    request=request,
+                    target=current.reference,
+                    detail=f"version {current.version}: " + ", ".join(sorted(form.changed_data)),
+                )
+                messages.success(request, f"Saved your changes to {current.reference}.")
+                if wants_fragment(request):
+                    return HttpResponseClientRedirect(current.get_absolute_url())
+                return redirect(current)
+            # Someone saved in between: keep the user's values, show both versions, and let
+            # a second submit knowingly re-apply theirs on top of the current version.
+            rows, later = conflict_rows(form, current, started_from)
+            conflict = {"rows": rows, "edits": later, "current": current}
+            data = request.POST.copy()
+            data["version"] = current.version
+            form = CommitmentEditForm(data, instance=current, user=request.user)
+            form.is_valid()
+    else:
+        form = CommitmentEditForm(instance=commitment, user=request.user)
+    context = {
+        "commitment": commitment,
+        "form": form,
+        "conflict": conflict,
+        "nav_section": "commitments",
+    }
+    # 409: someone saved in between; 422: invalid input. Both show the form again.
+    status = 409 if conflict else 422 if form.is_bound and form.errors else 200
+    template = "tracker/commitment_edit.html"
+    if wants_fragment(request):
+        template += "#edit-form"
+    return render(request, template, context, status=status)

@@ -1,0 +1,138 @@
+"""The commitments list's search, filters and sort (django-filter).
+
+Invalid values never fail the page: django-filter drops a field that does not validate
+from `cleaned_data`, so it is ignored, and `ignored()` says which ones were.
+"""
+
+import django_filters
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Case, F, IntegerField, Q, Value, When
+
+from .models import ANALYSTS, Area, Commitment, Party, Status
+
+SORTS = {
+    "": ("Reference", ["reference"]),
+    "title": ("Title, A–Z", ["title", "reference"]),
+    "status": ("Status, most at risk first", ["status_rank", "reference"]),
+    "-updated": (
+        "Last update, newest first",
+        [F("last_update_at").desc(nulls_last=True), "reference"],
+    ),
+    "updated": (
+        "Last update, oldest first",
+        [F("last_update_at").asc(nulls_first=True), "reference"],
+    ),
+    "review": ("Next review, soonest first", ["next_review_due", "reference"]),
+}
+
+
+def status_rank():
+    """Health rank as SQL: broken first, fulfilled last, not yet assessed after them."""
+    return Case(
+        *[When(current_status=s.value, then=Value(s.rank)) for s in Status if s.rank is not None],
+        default=Value(99),
+        output_field=IntegerField(),
+    )
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    field_class = OwnerChoiceField
+
+
+def owners(request):
+    return (
+        User.objects.filter(Q(groups__name=ANALYSTS) | Q(owned_commitments__isnull=False))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference, title, text"}),
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="current_status",
+        choices=Status.choices,
+        empty_label="Any status",
+        label="Status",
+    )
+    area = django_filters.ModelChoiceFilter(
+        queryset=Area.objects.all(), to_field_name="slug", empty_label="Any area", label="Area"
+    )
+    party = django_filters.ModelChoiceFilter(
+        field_name="parties", queryset=Party.objects.all(), empty_label="Any party", label="Party"
+    )
+    owner = OwnerFilter(
+        queryset=owners, to_field_name="username", empty_label="Anyone", label="Owner"
+    )
+    mine = django_filters.BooleanFilter(
+        method="only_mine", label="Only mine", widget=forms.CheckboxInput
+    )
+    overdue = django_filters.BooleanFilter(
+        method="only_overdue", label="Overdue for review", widget=forms.CheckboxInput
+    )
+    sort = django_filters.ChoiceFilter(
+        method="sort_by",
+        label="Sort by",
+        choices=[(key, label) for key, (label, _) in SORTS.items() if key],
+        empty_label=SORTS[""][0],
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+        )
+
+    def only_mine(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        # involving() joins the assignees; distinct() keeps a row per commitment.
+        return queryset.involving(self.request.user).distinct()
+
+    def only_overdue(self, queryset, name, value):
+        return queryset.overdue() if value else queryset
+
+    def sort_by(self, queryset, name, value):
+        return queryset  # Applied last, in filter_queryset, so that it always runs.
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        key = self.form.cleaned_data.get("sort") or ""
+        if key == "status":
+            queryset = queryset.annotate(status_rank=status_rank())
+        return queryset.order_by(*SORTS[key][1])
+
+    def ignored(self):
+        """[(label, value), ...] for each submitted value that was not understood."""
+        return [
+            (self.form.fields[name].label or name, self.data.get(name))
+            for name in self.form.errors
+            if name in self.form.fields
+        ]
+
+    def active_params(self):
+        """The understood, non-empty query parameters: a clean URL to push and share."""
+        params = []
+        for name in self.filters:
+            value = self.data.get(name)
+            if value and name not in self.form.errors:
+                params.append((name, value))
+        return params

@@ -1,0 +1,401 @@
+"""Forms of the analyst workspace: record a status update, add a measurement, edit a commitment.
+
+Forms validate; the writes themselves go through services.py.
+"""
+
+import uuid
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.utils import timezone
+
+from . import services
+from .access import is_manager
+from .models import (
+    ANALYSTS,
+    Commitment,
+    Confidence,
+    Qualifier,
+    Source,
+    SourceKind,
+    Status,
+    StatusUpdate,
+)
+
+EVIDENCE_SLOTS = 3
+NEW_SOURCE_FIELDS = {
+    "new_source_title": "title",
+    "new_source_kind": "kind",
+    "new_source_publisher": "publisher",
+    "new_source_url": "url",
+    "new_source_published_on": "published_on",
+}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def not_in_future(value):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError("The date cannot be in the future.")
+    return value
+
+
+class SourceForm(forms.Form):
+    """Pick an existing source or describe a new one, in place. Exactly one of the two."""
+
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        label="Existing source",
+        empty_label="— Choose a source —",
+    )
+    new_source_title = forms.CharField(max_length=500, required=False, label="Source title")
+    new_source_kind = forms.ChoiceField(
+        choices=SourceKind.choices, initial=SourceKind.STATEMENT, required=False, label="Kind"
+    )
+    new_source_publisher = forms.CharField(max_length=200, required=False, label="Publisher")
+    new_source_url = forms.URLField(
+        max_length=1000, required=False, label="Link (URL)", assume_scheme="https"
+    )
+    new_source_published_on = forms.DateField(
+        required=False, label="Published on", widget=DateInput
+    )
+
+    def __init__(self, *args, source_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if source_choices is not None:
+            # One shared list of recent sources instead of a query per form; the search
+            # box finds the others, and validation still accepts any source.
+            choices = list(source_choices)
+            picked = self.selected_source()
+            if picked and all(str(pk) != str(picked.pk) for pk, _ in choices[1:]):
+                choices.append((picked.pk, str(picked)))
+            self.fields["source"].widget.choices = choices
+
+    def selected_source(self):
+        if not self.is_bound:
+            return (
+                self.initial.get("source")
+                if isinstance(self.initial.get("source"), Source)
+                else None
+            )
+        value = self.data.get(self.add_prefix("source"))
+        if value and str(value).isdigit():
+            return Source.objects.filter(pk=value).first()
+        return None
+
+    def has_changed(self):
+        # The kind select always has a value; on its own it does not fill an empty slot.
+        return any(name != "new_source_kind" for name in self.changed_data)
+
+    def clean_new_source_published_on(self):
+        return not_in_future(self.cleaned_data.get("new_source_published_on"))
+
+    def clean(self):
+        cleaned = super().clean()
+        source = cleaned.get("source")
+        title = (cleaned.get("new_source_title") or "").strip()
+        described = any(
+            cleaned.get(name)
+            for name in ("new_source_publisher", "new_source_url", "new_source_published_on")
+        )
+        if source and (title or described):
+            self.add_error(
+                "source", "Choose an existing source or describe a new one below, not both."
+            )
+        elif not source and not title:
+            if described:
+                self.add_error("new_source_title", "Give the new source a title.")
+            elif "source" not in self.errors:
+                self.add_error("source", "Choose a source, or add a new one below.")
+        return cleaned
+
+    def new_source(self):
+        """The fields of the new source to create, or None when an existing one was picked."""
+        if self.cleaned_data.get("source"):
+            return None
+        fields = {
+            model_field: self.cleaned_data.get(form_field)
+            for form_field, model_field in NEW_SOURCE_FIELDS.items()
+        }
+        fields["title"] = fields["title"].strip()
+        fields["kind"] = fields["kind"] or SourceKind.STATEMENT
+        return {k: v for k, v in fields.items() if v not in (None, "")}
+
+
+class EvidenceForm(SourceForm):
+    quote = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Verbatim, as the source says it.",
+    )
+    speaker = forms.CharField(max_length=200, required=False)
+    locator = forms.CharField(
+        max_length=100, required=False, help_text="Page, paragraph or timestamp."
+    )
+
+    field_order = ["quote", "speaker", "locator", "source"]
+
+    def evidence_item(self):
+        return services.EvidenceItem(
+            quote=self.cleaned_data["quote"].strip(),
+            source=self.cleaned_data.get("source"),
+            new_source=self.new_source(),
+            speaker=self.cleaned_data.get("speaker", "").strip(),
+            locator=self.cleaned_data.get("locator", "").strip(),
+        )
+
+
+class BaseEvidenceFormSet(forms.BaseFormSet):
+    # Set by the view once the status is known: a change of status needs evidence.
+    status_changes = False
+
+    def _construct_form(self, i, **kwargs):
+        # Every slot may stay empty, prefilled ones too; an empty slot is simply skipped.
+        return super()._construct_form(i, empty_permitted=True, **kwargs)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if self.status_changes and not self.filled_forms():
+            raise forms.ValidationError(
+                "A change of status needs at least one piece of evidence: add a quote and "
+                "its source.",
+                code="evidence_required",
+            )
+
+    def filled_forms(self):
+        return [form for form in self.forms if form.cleaned_data]
+
+    def evidence_items(self):
+        return [form.evidence_item() for form in self.filled_forms()]
+
+
+EvidenceFormSet = forms.formset_factory(
+    EvidenceForm,
+    formset=BaseEvidenceFormSet,
+    extra=EVIDENCE_SLOTS,
+    max_num=20,
+    absolute_max=20,
+    validate_max=True,
+)
+
+
+def evidence_formset(data=None, *, source_choices=None, initial=None):
+    formset = EvidenceFormSet(
+        data,
+        prefix="evidence",
+        initial=initial,
+        form_kwargs={"source_choices": source_choices, "use_required_attribute": False},
+    )
+    if initial:
+        formset.extra = max(1, EVIDENCE_SLOTS - len(initial))
+    return formset
+
+
+class RecordUpdateForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in Status if s != Status.NOT_ASSESSED],
+    )
+    progress = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        label="Progress (%)",
+        help_text="0–100; empty if it cannot be estimated.",
+    )
+    confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.MODERATE)
+    as_of = forms.DateField(
+        label="As of",
+        widget=DateInput,
+        help_text="When the situation was observed.",
+    )
+    assessment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Markdown is fine: **bold**, *italic*, lists and links.",
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    revises = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, commitment, user, **kwargs):
+        self.commitment = commitment
+        self.user = user
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["as_of"].initial = today
+        self.fields["as_of"].widget.attrs["max"] = today.isoformat()
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        if commitment.current_status != Status.NOT_ASSESSED:
+            self.fields["status"].initial = commitment.current_status
+        self.fields["progress"].initial = commitment.current_progress
+        if commitment.current_confidence:
+            self.fields["confidence"].initial = commitment.current_confidence
+        self.fields["progress"].widget.attrs.update({"inputmode": "numeric"})
+
+    def clean_as_of(self):
+        return not_in_future(self.cleaned_data["as_of"])
+
+    def clean_revises(self):
+        pk = self.cleaned_data.get("revises")
+        if pk is None:
+            return None
+        update = returned_update_for(pk, commitment=self.commitment, user=self.user)
+        if update is None:
+            raise forms.ValidationError(
+                "You can only revise one of your own returned updates on this commitment."
+            )
+        return update
+
+    def status_changes(self):
+        status = self.cleaned_data.get("status") if hasattr(self, "cleaned_data") else None
+        return bool(status) and status != self.commitment.current_status
+
+
+def returned_update_for(pk, *, commitment, user):
+    """The returned update `pk` if `user` wrote it on `commitment`; None otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (
+        StatusUpdate.objects.filter(
+            pk=pk,
+            commitment=commitment,
+            author_id=user.pk,
+            review_state=StatusUpdate.ReviewState.RETURNED,
+        )
+        .select_related("decided_by")
+        .prefetch_related("evidence__source")
+        .first()
+    )
+
+
+def revision_initial(update):
+    """Initial values of the update form and its evidence, copied from a returned update."""
+    initial = {
+        "status": update.status,
+        "progress": update.progress,
+        "confidence": update.confidence,
+        "assessment": update.assessment,
+        "revises": update.pk,
+    }
+    evidence = [
+        {
+            "source": item.source,
+            "quote": item.quote,
+            "speaker": item.speaker,
+            "locator": item.locator,
+        }
+        for item in update.evidence.all()
+    ]
+    return initial, evidence
+
+
+class MeasurementForm(SourceForm):
+    value = forms.DecimalField(max_digits=16, decimal_places=4)
+    qualifier = forms.ChoiceField(
+        choices=Qualifier.choices, required=False, label="Qualifier", initial=""
+    )
+    measured_on = forms.DateField(
+        required=False,
+        label="Date",
+        widget=DateInput,
+        help_text="Leave empty when the source gives no date.",
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    field_order = ["qualifier", "value", "measured_on", "note", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measured_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_measured_on(self):
+        return not_in_future(self.cleaned_data.get("measured_on"))
+
+
+DESCRIPTIVE_FIELDS = [
+    "title",
+    "description",
+    "area",
+    "event",
+    "target_date",
+    "review_cadence_days",
+    "parent",
+    "owner",
+]
+
+
+class OwnerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class AssigneesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class CommitmentEditForm(forms.ModelForm):
+    """The descriptive fields. `version` is the one the user started from, for conflicts."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    review_cadence_days = forms.IntegerField(
+        min_value=1,
+        max_value=3650,
+        label="Review every (days)",
+        help_text="How often the status must be reviewed.",
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [*DESCRIPTIVE_FIELDS, "assignees"]
+        field_classes = {"owner": OwnerField, "assignees": AssigneesField}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "target_date": DateInput,
+            "assignees": forms.CheckboxSelectMultiple,
+        }
+        labels = {"parent": "Part of"}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+        analysts = User.objects.filter(
+            Q(groups__name=ANALYSTS) | Q(pk=self.instance.owner_id)
+        ).distinct()
+        self.fields["assignees"].queryset = analysts.order_by("first_name", "username")
+        if is_manager(user):
+            self.fields["owner"].queryset = analysts.order_by("first_name", "username")
+            self.fields["owner"].empty_label = "— Nobody yet —"
+        else:
+            # Analysts edit what they own, but only managers hand a commitment to someone else.
+            del self.fields["owner"]
+        excluded = descendants(self.instance) | {self.instance.pk}
+        self.fields["parent"].queryset = Commitment.objects.exclude(pk__in=excluded).only(
+            "id", "reference", "title"
+        )
+        self.fields["parent"].empty_label = "— Not part of another commitment —"
+
+    def descriptive_fields(self):
+        return [name for name in DESCRIPTIVE_FIELDS if name in self.fields]
+
+
+def descendants(commitment):
+    """Primary keys of every sub-commitment below `commitment`, to refuse a cycle."""
+    children = {}
+    for pk, parent in Commitment.objects.exclude(parent=None).values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found, todo = set(), [commitment.pk]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
