@@ -1,7 +1,317 @@
-"""Scaffold: replaced by the real views."""
+"""The manager dashboard: where everything stands, what changed, what needs attention."""
 
-from django.http import Http404
+import dataclasses
+import datetime as dt
+from urllib.parse import urlencode
+
+from django import forms
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from .. import charts, queries
+from ..access import role_required
+from ..models import Status
+
+PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
+PERIOD_DAYS = {"7d": 7, "30d": 30}
+WINDOWS = {3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months"}
+DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 
 
-def dashboard(request, *args, **kwargs):
-    raise Http404
+class DashboardForm(forms.Form):
+    """The dashboard's query string. Bad values are reported and then ignored, never fatal."""
+
+    area = forms.TypedChoiceField(
+        label="Area",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "There is no such area; showing all areas."},
+    )
+    party = forms.TypedChoiceField(
+        label="Party",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "There is no such party; showing all parties."},
+    )
+    owner = forms.TypedChoiceField(
+        label="Owner",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "There is no such owner; showing everyone's."},
+    )
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "The as-of date is not a date (YYYY-MM-DD); showing today."},
+    )
+    period = forms.ChoiceField(
+        choices=[("", "")] + list(PERIODS.items()),
+        required=False,
+        error_messages={"invalid_choice": "Unknown period; showing the last 7 days."},
+    )
+    since = forms.DateField(
+        label="From",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "The start of the period is not a date (YYYY-MM-DD)."},
+    )
+    until = forms.DateField(
+        label="To",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "The end of the period is not a date (YYYY-MM-DD)."},
+    )
+    months = forms.TypedChoiceField(
+        choices=list(WINDOWS.items()),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": "Unknown trend window; showing 12 months."},
+    )
+
+    def __init__(self, data, *, choices, today):
+        super().__init__(data)
+        self.today = today
+        everything = {"area": "All areas", "party": "All parties", "owner": "Everyone"}
+        for name, label in everything.items():
+            options = [(pk, option.label) for pk, option in choices[name].items()]
+            self.fields[name].choices = [("", label), *options]
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if day and day > self.today:
+            raise forms.ValidationError(
+                f"{day:%d %b %Y} is in the future: nothing is known about it yet; showing today."
+            )
+        return day
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        latest = data.get("as_of") or self.today
+        if until and until > latest:
+            self.add_error(
+                "until",
+                f"The period cannot end after {latest:%d %b %Y}; showing the last 7 days.",
+            )
+        if since and until and since > until:
+            self.add_error("since", "The period starts after it ends; showing the last 7 days.")
+            data.pop("until", None)
+        return data
+
+    def notices(self):
+        return [message for errors in self.errors.values() for message in errors]
+
+
+@dataclasses.dataclass
+class Options:
+    """The dashboard's settings, resolved: defaults filled in, bad values dropped."""
+
+    scope: queries.Scope
+    day: dt.date
+    period: str  # a PERIODS key, or "custom"
+    since: dt.date
+    until: dt.date
+    months: int
+
+    def params(self, **changes):
+        """The query string of these options (defaults left out), with some changed."""
+        values = {
+            "area": self.scope.area,
+            "party": self.scope.party,
+            "owner": self.scope.owner,
+            "as_of": self.day if self.day != timezone.localdate() else None,
+            "period": self.period if self.period not in (DEFAULT_PERIOD, "custom") else None,
+            "since": self.since if self.period == "custom" else None,
+            "until": self.until if self.period == "custom" else None,
+            "months": self.months if self.months != DEFAULT_MONTHS else None,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+    def scope_params(self):
+        """Only the filters: what the exports and the feed honour."""
+        scope = dataclasses.asdict(self.scope)
+        return urlencode({k: v for k, v in scope.items() if v})
+
+    def url(self, **changes):
+        query = self.params(**changes)
+        return reverse("dashboard") + (f"?{query}" if query else "")
+
+
+def resolve(form, today):
+    data = (
+        form.cleaned_data
+        if form.is_valid()
+        else {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    )
+    day = data.get("as_of") or today
+    since, until = data.get("since"), data.get("until")
+    if until and until > day:
+        until = day
+    if since or until:
+        period = "custom"
+        until = until or day
+        since = since or until
+        if since > until:
+            period, since, until = DEFAULT_PERIOD, None, None
+    else:
+        period = data.get("period") or DEFAULT_PERIOD
+    if period == "yesterday":
+        since = until = day - queries.ONE_DAY
+    elif period in PERIOD_DAYS:
+        since, until = day - dt.timedelta(days=PERIOD_DAYS[period] - 1), day
+    scope = queries.Scope(area=data.get("area"), party=data.get("party"), owner=data.get("owner"))
+    return Options(scope, day, period, since, until, data.get("months") or DEFAULT_MONTHS)
+
+
+class ListLinks:
+    """Links to the commitments list, filtered like the dashboard and then some more.
+
+    The list names areas by slug and owners by username; parties by id.
+    """
+
+    def __init__(self, choices, scope):
+        self.choices = choices
+        self.base = reverse("commitment-list")
+        self.scope = {
+            name: choices[name][value].key
+            for name in ("area", "party", "owner")
+            if (value := getattr(scope, name))
+        }
+
+    def __call__(self, **filters):
+        params = dict(self.scope)
+        for name, value in filters.items():
+            if value is not None:
+                params[name] = self.choices[name][value].key if name in self.choices else value
+        return f"{self.base}?{urlencode(params)}" if params else self.base
+
+
+def breakdown_rows(links, dimension, options, tallies, none_label=None):
+    """Rows of a breakdown table; each count links to the list filtered to it."""
+    rows = []
+    for key, tally in tallies.items():
+        option = options.get(key)
+        if option is None and none_label is None:
+            continue
+        if key is None:  # the list cannot filter on "nobody"
+            url = None
+            cells = [(status, n, None) for status, n in tally.items()]
+        else:
+            url = links(**{dimension: key})
+            cells = [
+                (status, n, links(**{dimension: key, "status": status.value}) if n else None)
+                for status, n in tally.items()
+            ]
+        rows.append(
+            {
+                "label": option.label if option else none_label,
+                "tally": tally,
+                "url": url,
+                "cells": cells,
+                "overdue_url": links(**{dimension: key, "overdue": 1})
+                if key is not None and tally.overdue
+                else None,
+                "bar": charts.stacked_bar(tally.counts, width=100),
+            }
+        )
+    rows.sort(key=lambda row: (row["label"] == none_label, row["label"].lower()))
+    return rows
+
+
+def scope_label(choices, scope):
+    parts = [
+        choices[name][value].label
+        for name in ("area", "party", "owner")
+        if (value := getattr(scope, name))
+    ]
+    return " · ".join(parts) if parts else "All commitments"
+
+
+@require_GET
+@role_required()
+def dashboard(request):
+    today = timezone.localdate()
+    choices = queries.dashboard_choices()
+    form = DashboardForm(request.GET, choices=choices, today=today)
+    options = resolve(form, today)
+    data = queries.dashboard(
+        day=options.day,
+        today=today,
+        since=options.since,
+        until=options.until,
+        weeks=options.months * 52 // 12,
+        scope=options.scope,
+    )
+    snap = data.snapshot
+    tally = snap.tally
+    links = ListLinks(choices, options.scope)
+    week_before = data.trend[-2] if len(data.trend) > 1 else data.trend[-1]
+    attention_change = tally.attention - sum(
+        week_before.counts.get(s, 0) for s in Status.attention()
+    )
+    context = {
+        "form": form,
+        "notices": form.notices(),
+        "options": options,
+        "d": data,
+        "today": today,
+        "now": timezone.localtime(),
+        "tally": tally,
+        "scope_label": scope_label(choices, options.scope),
+        "segments": charts.stacked_bar(tally.counts),
+        "distribution": charts.distribution_text(tally.counts),
+        "week_before": week_before,
+        "attention_change": attention_change,
+        "attention_fall": -attention_change,
+        "worsened_more": data.worsened_count - len(data.worsened),
+        "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
+        "trend_rows": [
+            (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
+            for p in reversed(data.trend)
+        ],
+        "chart": charts.trend_chart(data.trend),
+        "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
+        "links": {
+            "all": links(),
+            "overdue": links(overdue=1),
+            "at_risk": links(status=Status.AT_RISK.value),
+            "stalled": links(status=Status.STALLED.value),
+            "fulfilled": links(status=Status.FULFILLED.value),
+            "today": options.url(as_of=None),
+            "exports": options.scope_params(),
+        },
+        "periods": [
+            (key, label, options.url(period=key, since=None, until=None))
+            for key, label in PERIODS.items()
+        ],
+        "windows": [
+            (months, label, options.url(months=months)) for months, label in WINDOWS.items()
+        ],
+        "breakdowns": [
+            ("area", "By area", breakdown_rows(links, "area", choices["area"], snap.by_area)),
+            ("party", "By party", breakdown_rows(links, "party", choices["party"], snap.by_party)),
+            (
+                "owner",
+                "By owner",
+                breakdown_rows(links, "owner", choices["owner"], snap.by_owner, "Nobody"),
+            ),
+        ],
+        "statuses": queries.STATUS_ORDER,
+        "nav_section": "dashboard",
+    }
+    if request.htmx:
+        response = render(request, "tracker/dashboard.html#dashboard", context)
+        return push_url(response, options.url())
+    return render(request, "tracker/dashboard.html", context)
