@@ -1,11 +1,12 @@
 """Editing a commitment's descriptive fields, with conflict detection (never overwrite silently)."""
 
 import datetime as dt
+import re
 
 import pytest
 
 from tests import factories
-from tracker.models import AuditEvent, Status
+from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -219,6 +220,9 @@ def test_a_stale_form_is_not_saved_and_both_versions_are_shown(conflict, commitm
     assert "changed since" in title_row
     assert "Curb precursor shipments" in title_row
     assert "Maria&#x27;s title" in title_row and "Alice&#x27;s title" in title_row
+    # Only the fields that differ are compared; the others are named.
+    assert '<th scope="row">Description' in page
+    assert "The same in both versions: Area, Event, Target date" in page
     # Her values stay in the form, now based on the current version.
     assert 'value="Alice&#x27;s title"' in page
     assert "Alice&#x27;s text.</textarea>" in page
@@ -243,3 +247,15 @@ def test_a_conflict_over_htmx_returns_the_form_with_both_versions(conflict, comm
     assert "<html" not in page and "Someone else saved" in page
     commitment.refresh_from_db()
     assert commitment.title == "Maria's title"
+
+
+def test_a_save_from_outside_the_app_is_a_conflict_too(signed_in, commitment):
+    form = form_data(commitment, title="Mine")
+    theirs = Commitment.objects.get(pk=commitment.pk)
+    theirs.title, theirs.version = "From a script", theirs.version + 1
+    theirs.save()
+    response = signed_in.post(url(commitment), form)
+    assert response.status_code == 409
+    assert re.search(r"Saved since you opened the form:\s+someone on", response.content.decode())
+    commitment.refresh_from_db()
+    assert commitment.title == "From a script"

@@ -176,3 +176,57 @@ def test_the_pages_read_well_at_phone_width(e2e_data, live_server, login, shot):
     page.goto(f"{live_server.url}/commitments/{REFERENCE}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "analyst-commitment-phone")
+
+
+def test_a_measurement_is_added_in_place(e2e_data, live_server, login, shot):
+    page = login("analyst")
+    page.set_viewport_size({"width": 1360, "height": 900})
+    page.goto(f"{live_server.url}/commitments/USCN-COALITION/")
+    indicator = page.locator(".indicator").first
+    expect(indicator.locator("svg circle")).to_have_count(1)
+    page.evaluate("window.__noReload = true")
+    indicator.get_by_text("Add a measurement").click()
+    indicator.get_by_label("Qualifier").select_option(label="more than")
+    indicator.get_by_label("Value").fill("150")
+    indicator.get_by_label("Date").first.fill("2024-05-01")
+    indicator.get_by_label("Existing source").select_option(label=SOURCE)
+    indicator.get_by_role("button", name="Add measurement").click()
+
+    indicator = page.locator(".indicator").first
+    expect(indicator).to_contain_text("Measurement added: more than 150.")
+    expect(indicator.locator("svg circle")).to_have_count(2)
+    expect(indicator.locator("dd strong")).to_have_text("more than 150")
+    assert page.evaluate("window.__noReload") is True
+    assert_accessible(page)
+    shot(page, "analyst-indicator-after-measurement")
+
+
+def test_an_edit_conflict_keeps_both_versions(e2e_data, live_server, login, shot):
+    from tracker.models import Commitment
+
+    page = login("analyst")
+    page.set_viewport_size({"width": 1360, "height": 900})
+    page.goto(f"{live_server.url}/commitments/{REFERENCE}/edit/")
+    assert_accessible(page)
+    page.get_by_label("Title").fill("Stop fentanyl precursors leaving China")
+
+    # Meanwhile a manager saves another title.
+    theirs = Commitment.objects.get(reference=REFERENCE)
+    theirs.title = "Curb fentanyl precursor diversion"
+    theirs.version += 1
+    theirs.save()
+
+    page.get_by_role("button", name="Save changes").click()
+    conflict = page.locator(".conflict")
+    expect(conflict).to_contain_text("Someone else saved this commitment")
+    expect(conflict).to_contain_text("Curb fentanyl precursor diversion")
+    expect(conflict).to_contain_text("Stop fentanyl precursors leaving China")
+    expect(page.get_by_label("Title")).to_have_value("Stop fentanyl precursors leaving China")
+    assert_accessible(page)
+    shot(page, "analyst-edit-conflict")
+
+    page.get_by_role("button", name="Save my version").click()
+    expect(page).to_have_url(f"{live_server.url}/commitments/{REFERENCE}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Stop fentanyl precursors leaving China"
+    )

@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
-WIDTH, HEIGHT, PAD = 240, 72, 8
+WIDTH, HEIGHT, PAD, LEFT = 240, 72, 8, 34
 
 
 def _number(value):
@@ -35,8 +35,8 @@ def measurement_chart(indicator, measurements):
 
     def x(i):
         if len(points) == 1:
-            return WIDTH / 2
-        return PAD + i * (WIDTH - 2 * PAD) / (len(points) - 1)
+            return (LEFT + WIDTH - PAD) / 2
+        return LEFT + i * (WIDTH - LEFT - PAD) / (len(points) - 1)
 
     def y(v):
         return HEIGHT - PAD - (v - low) / span * (HEIGHT - 2 * PAD)
@@ -54,13 +54,27 @@ def measurement_chart(indicator, measurements):
         target_line = format_html(
             '<line class="chart-target" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
             '<text class="chart-label" x="{}" y="{}" text-anchor="end">target</text>',
-            PAD,
+            LEFT,
             ty,
             WIDTH - PAD,
             ty,
             WIDTH - PAD,
             max(ty - 3, 9),
         )
+    # The scale: the highest and lowest value shown, at the left.
+    labels = format_html_join(
+        "",
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
+        ((LEFT - 7, round(y(v) + 3, 1), _short(v)) for v in sorted({max(scale), min(scale)})),
+    )
+    axis = format_html(
+        '<line class="chart-axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>{}',
+        LEFT - 4,
+        PAD,
+        LEFT - 4,
+        HEIGHT - PAD,
+        labels,
+    )
     polyline = (
         format_html('<polyline class="chart-line" points="{}"></polyline>', line)
         if len(coords) > 1
@@ -81,15 +95,25 @@ def measurement_chart(indicator, measurements):
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" width="100%" height="{}" role="img" '
-        'aria-label="{}" focusable="false">{}{}{}</svg>',
+        'aria-label="{}" focusable="false">{}{}{}{}</svg>',
         WIDTH,
         HEIGHT,
         HEIGHT,
         summary,
+        axis,
         target_line,
         polyline,
         dots,
     )
+
+
+def _short(value):
+    """A compact axis label: 1200 → 1.2k, 3.5 → 3.5."""
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if abs(value) >= 1000:
+        return f"{value / 1000:.1f}k".replace(".0k", "k")
+    return f"{value:.1f}".removesuffix(".0")
 
 
 @register.filter

@@ -368,6 +368,9 @@ def conflict_rows(form, current, started_from):
         .select_related("history_user")
         .order_by("history_date")
     )
+    for edit in later:
+        # Saved outside a request (a script, the shell) when there is no user.
+        edit.who = display(edit.history_user) if edit.history_user else "someone"
     rows = []
     for name in [*form.descriptive_fields(), "assignees"]:
         label = form.fields[name].label or name
@@ -424,7 +427,12 @@ def edit_commitment(request, reference):
             # Someone saved in between: keep the user's values, show both versions, and let
             # a second submit knowingly re-apply theirs on top of the current version.
             rows, later = conflict_rows(form, current, started_from)
-            conflict = {"rows": rows, "edits": later, "current": current}
+            conflict = {
+                "rows": [r for r in rows if r["changed_since"] or r["differs"]],
+                "same": [r["label"] for r in rows if not (r["changed_since"] or r["differs"])],
+                "has_before": any(r["before"] is not None for r in rows),
+                "edits": later,
+            }
             data = request.POST.copy()
             data["version"] = current.version
             form = CommitmentEditForm(data, instance=current, user=request.user)
