@@ -1,0 +1,278 @@
+"""Random and hostile values in every form and query string: never a 500, nothing saved from
+invalid input, everything user-written rendered escaped."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import factories
+from tracker.models import Commitment, Evidence, Measurement, Source, StatusUpdate
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert(1)</script>"
+HOSTILE = [
+    SCRIPT,
+    '"><img src=x onerror=alert(1)>',
+    "'; DROP TABLE tracker_commitment; --",
+    "1 OR 1=1",
+    "\x00",
+    "nul\x00byte",
+    "x" * 1_000_000,
+    "\u202eevil",
+    "😀" * 50,
+    "Ω≈ç√∫",
+    "",
+    " ",
+    "-1",
+    "-999999999999",
+    "99999999999999999999999",
+    "1e309",
+    "NaN",
+    "0",
+    "100",
+    "101",
+    "2024-02-30",
+    "9999-12-31",
+    "0000-00-00",
+    "2023-11-15",
+    "javascript:alert(1)",
+    "../../etc/passwd",
+    "%00",
+    "{{ 7*7 }}",
+]
+hostile = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=200))
+
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def rows():
+    return [m.objects.count() for m in (StatusUpdate, Evidence, Source, Measurement, Commitment)]
+
+
+def check(response, before, *, allowed_to_save=False):
+    assert response.status_code < 500
+    assert SCRIPT.encode() not in response.content
+    if response.status_code >= 400 or not allowed_to_save:
+        assert rows() == before
+
+
+def form_data(fields):
+    return st.fixed_dictionaries({}, optional=dict.fromkeys(fields, hostile))
+
+
+@pytest.fixture
+def world(analyst, manager):
+    commitment = factories.make_commitment("HOSTILE-1", owner=analyst)
+    factories.record(commitment, status="in_progress")
+    indicator = factories.make_indicator(commitment)
+    pending = factories.record(commitment, author=analyst, status="in_progress", quote="")
+    return {"commitment": commitment, "indicator": indicator, "pending": pending}
+
+
+EVIDENCE_FIELDS = [
+    f"evidence-0-{name}"
+    for name in (
+        "quote",
+        "speaker",
+        "locator",
+        "source",
+        "new_source_title",
+        "new_source_kind",
+        "new_source_publisher",
+        "new_source_url",
+        "new_source_published_on",
+    )
+] + ["evidence-TOTAL_FORMS", "evidence-INITIAL_FORMS", "evidence-MAX_NUM_FORMS"]
+UPDATE_FIELDS = [
+    "status",
+    "progress",
+    "confidence",
+    "as_of",
+    "assessment",
+    "idempotency_key",
+    "revises",
+    *EVIDENCE_FIELDS,
+]
+
+
+@SETTINGS
+@given(data=form_data(UPDATE_FIELDS))
+def test_record_update_survives_hostile_input(client, analyst, world, data):
+    client.force_login(analyst)
+    before = rows()
+    response = client.post("/commitments/HOSTILE-1/updates/", data, HTTP_HX_REQUEST="true")
+    # A random post may by chance be valid (e.g. the same status, no evidence needed).
+    check(response, before, allowed_to_save=response.status_code == 200)
+
+
+@SETTINGS
+@given(data=form_data(UPDATE_FIELDS))
+def test_record_update_without_javascript_survives_hostile_input(client, analyst, world, data):
+    client.force_login(analyst)
+    before = rows()
+    response = client.post("/commitments/HOSTILE-1/updates/", data)
+    check(response, before, allowed_to_save=response.status_code == 302)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_add_measurement_survives_hostile_input(client, analyst, world, data):
+    prefix = f"m{world['indicator'].pk}"
+    fields = [
+        f"{prefix}-{name}"
+        for name in (
+            "value",
+            "qualifier",
+            "measured_on",
+            "note",
+            "source",
+            "new_source_title",
+            "new_source_kind",
+            "new_source_url",
+            "new_source_published_on",
+        )
+    ]
+    payload = data.draw(form_data(fields))
+    client.force_login(analyst)
+    before = rows()
+    response = client.post(f"/indicators/{world['indicator'].pk}/measurements/", payload)
+    check(response, before, allowed_to_save=response.status_code in (200, 302))
+
+
+EDIT_FIELDS = [
+    "title",
+    "description",
+    "area",
+    "event",
+    "target_date",
+    "review_cadence_days",
+    "parent",
+    "owner",
+    "assignees",
+    "version",
+]
+
+
+@SETTINGS
+@given(data=form_data(EDIT_FIELDS))
+def test_edit_commitment_survives_hostile_input(client, manager, world, data):
+    client.force_login(manager)
+    before = Commitment.objects.values().get(reference="HOSTILE-1")
+    response = client.post("/commitments/HOSTILE-1/edit/", data)
+    assert response.status_code < 500
+    assert SCRIPT.encode() not in response.content
+    if response.status_code >= 400:
+        assert Commitment.objects.values().get(reference="HOSTILE-1") == before
+
+
+@SETTINGS
+@given(comment=hostile)
+def test_review_return_survives_hostile_input(client, manager, world, comment):
+    client.force_login(manager)
+    response = client.post(
+        f"/review/{world['pending'].pk}/return/", {"comment": comment}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code < 500
+    assert SCRIPT.encode() not in response.content
+
+
+@SETTINGS
+@given(username=hostile, password=hostile)
+def test_sign_in_survives_hostile_input(client, username, password):
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    assert response.status_code < 500
+    assert SCRIPT.encode() not in response.content
+
+
+QUERY_PARAMS = [
+    "q",
+    "status",
+    "area",
+    "party",
+    "owner",
+    "mine",
+    "overdue",
+    "sort",
+    "page",
+    "as_of",
+    "period",
+    "start",
+    "end",
+    "from",
+    "to",
+    "analyst",
+]
+PAGES = [
+    "/",
+    "/commitments/",
+    "/review/",
+    "/sources/search/",
+    "/export/commitments.csv",
+    "/export/commitments.json",
+    "/export/history.csv",
+    "/feed/updates.atom",
+]
+
+
+@SETTINGS
+@given(
+    page=st.sampled_from(PAGES),
+    params=st.dictionaries(
+        st.one_of(st.sampled_from(QUERY_PARAMS), st.text(max_size=20)), hostile, max_size=6
+    ),
+    htmx=st.booleans(),
+)
+def test_query_strings_never_cause_a_500(client, manager, world, page, params, htmx):
+    client.force_login(manager)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.get(page, params, **headers)
+    assert response.status_code < 500
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert SCRIPT.encode() not in body
+
+
+@SETTINGS
+@given(reference=hostile)
+def test_hostile_references_in_urls_are_a_404(client, manager, reference):
+    from urllib.parse import quote
+
+    client.force_login(manager)
+    path = quote(reference.replace("/", ""), safe="") or "x"
+    response = client.get(f"/commitments/{path}/")
+    assert response.status_code in (200, 404)
+
+
+def test_user_written_text_is_rendered_escaped(client, analyst, manager, world, settings):
+    settings.TRACKER_REVIEW_REQUIRED = False
+    client.force_login(analyst)
+    client.post(
+        "/commitments/HOSTILE-1/updates/",
+        {
+            "status": "at_risk",
+            "confidence": "low",
+            "as_of": "2025-01-02",
+            "assessment": f"{SCRIPT} **bold** [link](javascript:alert(1))",
+            "evidence-TOTAL_FORMS": "1",
+            "evidence-INITIAL_FORMS": "0",
+            "evidence-0-quote": f"quote {SCRIPT}",
+            "evidence-0-speaker": '"><img src=x onerror=alert(1)>',
+            "evidence-0-new_source_title": f"source {SCRIPT}",
+            "evidence-0-new_source_kind": "statement",
+        },
+    )
+    update = StatusUpdate.objects.get(status="at_risk")
+    assert SCRIPT in update.assessment  # stored as written…
+    for url in ("/commitments/HOSTILE-1/", "/", "/commitments/"):
+        client.force_login(manager)
+        page = client.get(url).content.decode()
+        assert SCRIPT not in page  # …never rendered raw
+        assert "onerror=alert(1)>" not in page
+        assert 'href="javascript:' not in page
+    page = client.get("/commitments/HOSTILE-1/").content.decode()
+    assert "<strong>bold</strong>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
