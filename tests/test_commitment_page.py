@@ -343,3 +343,14 @@ def test_the_query_count_does_not_grow_with_the_history(
     with django_assert_num_queries(13):
         page = page_of(signed_in, commitment)
     assert len(timeline_ids(page)) == 17
+
+
+def test_a_manager_is_pointed_to_the_review_queue_for_pending_updates(
+    client, manager, analyst, commitment
+):
+    update = factories.record(commitment, author=analyst)
+    client.force_login(manager)
+    item = timeline_item(page_of(client, commitment), update)
+    assert '<a href="/review/">Review it in the queue</a>' in item
+    client.force_login(analyst)
+    assert "Review it in the queue" not in page_of(client, commitment)
