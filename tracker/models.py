@@ -459,6 +459,11 @@ class StatusUpdate(models.Model):
             # Most recent updates (what changed, feeds, exports).
             models.Index(fields=["-created_at"], name="tracker_upd_recent_idx"),
             models.Index(fields=["-decided_at"], name="tracker_upd_decided_idx"),
+            # Accepted updates decided in a period (the dashboard's "what changed"): without
+            # it SQLite scans every accepted update through the review-state index.
+            models.Index(
+                fields=["review_state", "-decided_at"], name="tracker_upd_state_decided_idx"
+            ),
             # The review queue, oldest first.
             models.Index(fields=["review_state", "created_at"], name="tracker_upd_queue_idx"),
             models.Index(fields=["author", "review_state"], name="tracker_upd_author_idx"),
