@@ -1,20 +1,319 @@
-"""Scaffold: replaced by the real views."""
+"""Data out of the app: commitments as CSV and JSON, the status history as CSV, an Atom feed.
 
-from django.http import Http404
+Each honours the dashboard's filters (area, party, owner). Files are streamed in chunks
+(`.iterator(chunk_size=...)`), so a million rows never sit in memory, and CSV cells that a
+spreadsheet would run as a formula are neutralised.
+"""
+
+import csv
+import datetime as dt
+
+from django.contrib.syndication.views import Feed
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET
+
+from .. import audit, queries
+from ..access import deny, has_role, role_required
+from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
+from ..templatetags.tracker import render_markdown
+from .dashboard import DashboardForm
+
+CHUNK = 2000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+STATUS_LABELS = dict(Status.choices)
 
 
-def commitments_csv(request, *args, **kwargs):
-    raise Http404
+def spreadsheet_safe(value):
+    """A CSV cell: text that could start a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
-def commitments_json(request, *args, **kwargs):
-    raise Http404
+class _Line:
+    """csv.writer writes into this and gets the line back."""
+
+    def write(self, value):
+        return value
 
 
-def history_csv(request, *args, **kwargs):
-    raise Http404
+def stream_csv(header, rows, rows_per_chunk=500):
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(header)  # the BOM tells spreadsheets it is UTF-8
+    chunk = []
+    for row in rows:
+        chunk.append(writer.writerow([spreadsheet_safe(v) for v in row]))
+        if len(chunk) >= rows_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
 
 
-class UpdatesFeed:
-    def __call__(self, request):
-        raise Http404
+def export_scope(request):
+    """The filters of an export, or (None, problems) when one of them is wrong."""
+    choices = queries.dashboard_choices()
+    form = DashboardForm(request.GET, choices=choices, today=timezone.localdate())
+    form.is_valid()
+    problems = [m for name in ("area", "party", "owner") for m in form.errors.get(name, [])]
+    if problems:
+        return None, problems
+    data = form.cleaned_data
+    return queries.Scope(
+        area=data.get("area"), party=data.get("party"), owner=data.get("owner")
+    ), []
+
+
+def download(request, content, content_type, filename):
+    """A streamed file named like `commitments-2026-03-02.csv`; the export is audited."""
+    response = StreamingHttpResponse(content, content_type=content_type)
+    stem, ext = filename.rsplit(".", 1)
+    today = timezone.localdate()
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.{ext}"'
+    audit.record(
+        AuditAction.EXPORT, request=request, target=request.path, detail=request.GET.urlencode()
+    )
+    return response
+
+
+def refused(problems):
+    text = "Nothing was exported: " + " ".join(problems) + "\n"
+    return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _commitments(scope):
+    bound = CommitmentParty.objects.select_related("party")
+    return (
+        scope.commitments()
+        .select_related("area", "owner")
+        .prefetch_related(Prefetch("commitment_parties", queryset=bound))
+        .order_by("reference")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+COMMITMENT_COLUMNS = [
+    "reference",
+    "title",
+    "area",
+    "parties",
+    "owner",
+    "status",
+    "status_label",
+    "progress",
+    "confidence",
+    "as_of",
+    "next_review_due",
+    "overdue",
+    "target_date",
+    "last_update_at",
+    "url",
+]
+
+
+@require_GET
+@role_required()
+def commitments_csv(request):
+    scope, problems = export_scope(request)
+    if problems:
+        return refused(problems)
+    today = timezone.localdate()
+
+    def rows():
+        for c in _commitments(scope):
+            yield [
+                c.reference,
+                c.title,
+                c.area.name,
+                "; ".join(cp.party.name for cp in c.commitment_parties.all()),
+                c.owner.username if c.owner else "",
+                c.current_status,
+                STATUS_LABELS[c.current_status],
+                c.current_progress,
+                c.current_confidence,
+                c.current_as_of,
+                c.next_review_due,
+                c.is_overdue(today),
+                c.target_date,
+                c.last_update_at,
+                request.build_absolute_uri(c.get_absolute_url()),
+            ]
+
+    return download(
+        request,
+        stream_csv(COMMITMENT_COLUMNS, rows()),
+        "text/csv; charset=utf-8",
+        "commitments.csv",
+    )
+
+
+@require_GET
+@role_required()
+def commitments_json(request):
+    scope, problems = export_scope(request)
+    if problems:
+        return refused(problems)
+    today = timezone.localdate()
+    encoder = DjangoJSONEncoder(ensure_ascii=False)
+
+    def content():
+        head = {
+            "exported_at": timezone.localtime().isoformat(timespec="seconds"),
+            "filters": {k: v for k, v in vars(scope).items() if v},
+        }
+        yield encoder.encode(head)[:-1] + ', "commitments": [\n'
+        sep = ""
+        for c in _commitments(scope):
+            item = {
+                "reference": c.reference,
+                "title": c.title,
+                "url": request.build_absolute_uri(c.get_absolute_url()),
+                "area": c.area.name,
+                "parties": [
+                    {"name": cp.party.name, "must_deliver": cp.must_deliver}
+                    for cp in c.commitment_parties.all()
+                ],
+                "owner": c.owner.username if c.owner else None,
+                "status": c.current_status,
+                "status_label": STATUS_LABELS[c.current_status],
+                "progress": c.current_progress,
+                "confidence": c.current_confidence or None,
+                "as_of": c.current_as_of,
+                "next_review_due": c.next_review_due,
+                "overdue": c.is_overdue(today),
+                "target_date": c.target_date,
+                "last_update_at": c.last_update_at,
+            }
+            yield sep + encoder.encode(item)
+            sep = ",\n"
+        yield "\n]}\n"
+
+    return download(request, content(), "application/json", "commitments.json")
+
+
+HISTORY_FIELDS = {
+    # column: field, in the order of the file
+    "update_id": "id",
+    "commitment": "commitment__reference",
+    "commitment_title": "commitment__title",
+    "as_of": "as_of",
+    "status": "status",
+    "previous_status": "previous_status",
+    "progress": "progress",
+    "confidence": "confidence",
+    "assessment": "assessment",
+    "review_state": "review_state",
+    "author": "author__username",
+    "recorded_at": "created_at",
+    "decided_by": "decided_by__username",
+    "decided_at": "decided_at",
+    "decision_comment": "decision_comment",
+    "evidence_id": "evidence__id",
+    "quote": "evidence__quote",
+    "speaker": "evidence__speaker",
+    "locator": "evidence__locator",
+    "source": "evidence__source__title",
+    "source_kind": "evidence__source__kind",
+    "source_publisher": "evidence__source__publisher",
+    "source_url": "evidence__source__url",
+    "source_published_on": "evidence__source__published_on",
+}
+
+
+@require_GET
+@role_required()
+def history_csv(request):
+    """Every status update, one line per piece of evidence (one line if it has none)."""
+    scope, problems = export_scope(request)
+    if problems:
+        return refused(problems)
+    rows = (
+        StatusUpdate.objects.filter(*scope.conditions("commitment"))
+        .order_by("id", "evidence__id")
+        .values_list(*HISTORY_FIELDS.values())
+        .iterator(chunk_size=CHUNK)
+    )
+    return download(
+        request, stream_csv(list(HISTORY_FIELDS), rows), "text/csv; charset=utf-8", "history.csv"
+    )
+
+
+class UpdatesFeed(Feed):
+    """Accepted status updates, newest first, for signed-in users with a role."""
+
+    feed_type = Atom1Feed
+    title = "Commitment Tracker: status updates"
+    subtitle = "Accepted status updates, newest first."
+    limit = 50
+
+    def __call__(self, request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if not has_role(request.user):
+            deny(request, "role")
+        scope, problems = export_scope(request)
+        if problems:
+            return refused(problems)
+        request.feed_scope = scope
+        return super().__call__(request, *args, **kwargs)
+
+    def get_object(self, request, *args, **kwargs):
+        return request.feed_scope
+
+    def link(self, scope):
+        return reverse("dashboard")
+
+    def items(self, scope):
+        return (
+            StatusUpdate.objects.accepted()
+            .filter(*scope.conditions("commitment"))
+            .select_related("commitment__area", "author", "decided_by")
+            .order_by("-decided_at", "-id")[: self.limit]
+        )
+
+    def item_title(self, update):
+        status = Status(update.status).label
+        if update.changes_status:
+            change = f"{Status(update.previous_status).label} → {status}"
+        else:
+            change = f"{status} (confirmed)"
+        return f"{update.commitment.reference}: {change}"
+
+    def item_description(self, update):
+        return format_html(
+            "<p>{}. As of {}.</p>{}",
+            update.commitment.title,
+            f"{update.as_of:%d %b %Y}",
+            render_markdown(update.assessment),
+        )
+
+    def item_link(self, update):
+        return update.get_absolute_url()
+
+    def item_pubdate(self, update):
+        return update.decided_at
+
+    def item_updateddate(self, update):
+        return update.decided_at
+
+    def item_author_name(self, update):
+        if update.author is None:
+            return "Imported"
+        return update.author.get_full_name() or update.author.username
+
+    def item_categories(self, update):
+        return [Status(update.status).label, update.commitment.area.name]
