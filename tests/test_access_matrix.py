@@ -164,7 +164,11 @@ def outcome(response):
         if location.startswith("/accounts/login/"):
             return "login"
         return "ok"
-    if response.status_code == 200 and b'class="errorlist' in response.content:
+    if (
+        response.status_code == 200
+        and not response.streaming  # the exports stream their files
+        and b'class="errorlist' in response.content
+    ):
         return "form-error"
     if 200 <= response.status_code < 300:
         return "ok"
