@@ -19,17 +19,6 @@ REFERENCE = "USCN-FENTANYL"
 SOURCE = "On Responsibly Managing the U.S.-China Relationship"
 
 
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """The live server's tests flush the database, groups from the data migration included."""
-    from django.contrib.auth.models import Group
-
-    from tracker.models import ANALYSTS, MANAGERS
-
-    for name in (ANALYSTS, MANAGERS):
-        Group.objects.get_or_create(name=name)
-
-
 def assert_accessible(page):
     results = Axe().run(
         page,
