@@ -335,3 +335,23 @@ def test_commitments_show_up_the_day_they_are_created(world):
     assert queries.snapshot(day=TODAY, today=TODAY).tally.counts[Status.NOT_ASSESSED] == 3
     assert queries.snapshot(day=dt.date(2026, 3, 1), today=TODAY).tally.total == 5
     assert Commitment.objects.count() == 6
+
+
+def test_a_count_opens_the_list_of_just_those_commitments(client, world):
+    """The links speak the list's language: its filters must give back the same rows."""
+    response = get(client, world.manager)
+    links, breakdowns = response.context["links"], response.context["breakdowns"]
+    areas = {row["label"]: row for row in breakdowns[0][2]}
+    owners = {row["label"]: row for row in breakdowns[2][2]}
+    military = {status: url for status, _, url in areas["Military communications"]["cells"]}
+    cases = [
+        (links["overdue"], {"C3", "C4"}),
+        (links["at_risk"], {"C1"}),
+        (military[Status.NOT_ASSESSED], {"C4", "C5"}),
+        (areas["Military communications"]["overdue_url"], {"C3", "C4"}),
+        (owners["Alice Analyst"]["url"], {"C1", "C2"}),
+    ]
+    for url, expected in cases:
+        page = client.get(url).content.decode()
+        shown = {ref for ref in ("C1", "C2", "C3", "C4", "C5") if f'id="row-{ref}"' in page}
+        assert shown == expected, url
