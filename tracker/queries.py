@@ -384,12 +384,10 @@ def worsened(*, since, until, scope=Scope()):
     [(commitment id, status before, status after)], the biggest fall first. Only a
     commitment with a status period starting in the range can have changed.
     """
-    changed = StatusPeriod.objects.filter(
-        commitment=OuterRef("pk"), valid_from__gte=since, valid_from__lte=until
-    )
+    changed = StatusPeriod.objects.filter(valid_from__gte=since, valid_from__lte=until)
     rows = (
         scope.commitments()
-        .filter(Exists(changed))
+        .filter(pk__in=changed.values("commitment_id"))
         .order_by()
         .annotate(before=_status_on(since - ONE_DAY), after=_status_on(until))
         .values_list("id", "before", "after")
