@@ -223,6 +223,8 @@ def test_counts_link_to_the_commitments_list_filtered_alike(client, world):
         ("?as_of=2026-13-45", "The as-of date is not a date"),
         ("?as_of=yesterday", "The as-of date is not a date"),
         ("?as_of=2026-03-03", "03 Mar 2026 is in the future"),
+        ("?as_of=0001-01-01", "The tracker starts in 1900"),
+        ("?since=0001-01-01&until=0001-01-02", "The tracker starts in 1900"),
         ("?area=999999", "There is no such area"),
         ("?area=abc", "There is no such area"),
         ("?party=-1", "There is no such party"),

@@ -19,6 +19,9 @@ PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
 PERIOD_DAYS = {"7d": 7, "30d": 30}
 WINDOWS = {3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months"}
 DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
+# Dates before this are refused: nothing older is tracked, and date arithmetic must not
+# run off the calendar (a trend two years before 1 January 1 AD).
+EARLIEST = dt.date(1900, 1, 1)
 
 
 class DashboardForm(forms.Form):
@@ -93,7 +96,21 @@ class DashboardForm(forms.Form):
             raise forms.ValidationError(
                 f"{day:%d %b %Y} is in the future: nothing is known about it yet; showing today."
             )
+        if day and day < EARLIEST:
+            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}; showing today.")
         return day
+
+    def _clean_in_range(self, name):
+        day = self.cleaned_data[name]
+        if day and day < EARLIEST:
+            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}.")
+        return day
+
+    def clean_since(self):
+        return self._clean_in_range("since")
+
+    def clean_until(self):
+        return self._clean_in_range("until")
 
     def clean(self):
         data = super().clean()
