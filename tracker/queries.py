@@ -485,7 +485,11 @@ class Dashboard:
 
 
 def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
-    """Everything the dashboard shows, as known on `day`. Eight queries whatever the data."""
+    """Everything the dashboard shows, as known on `day`.
+
+    Eight queries whatever the data (seven when no commitment needs naming): the snapshot,
+    the commitments that got worse, the named commitments, three for the trend, two for
+    what changed."""
     snap = snapshot(day=day, today=today, scope=scope, limit=limit)
     worse = worsened(since=since, until=until, scope=scope)
     ids = {row[0] for row in snap.at_risk + snap.overdue + worse[:limit]}
