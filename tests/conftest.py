@@ -17,6 +17,8 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
+    # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
+    settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
 
 
 @pytest.fixture

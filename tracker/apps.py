@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TrackerConfig(AppConfig):
@@ -6,4 +7,7 @@ class TrackerConfig(AppConfig):
     verbose_name = "Commitment Tracker"
 
     def ready(self):
-        from . import audit  # noqa: F401 - connects the sign-in signal receivers
+        # audit connects the sign-in signal receivers; dataversion installs its triggers.
+        from . import audit, dataversion  # noqa: F401
+
+        post_migrate.connect(dataversion.install, sender=self)

@@ -211,6 +211,9 @@ TRACKER_REVIEW_REQUIRED = envbool("TRACKER_REVIEW_REQUIRED", True)
 TRACKER_EMAIL_NOTIFICATIONS = envbool("TRACKER_EMAIL_NOTIFICATIONS", True)
 TRACKER_DEFAULT_REVIEW_CADENCE_DAYS = 30
 
+# How long a rendered dashboard may be reused; it is keyed on the data version (every write
+# changes it) and the minute, so it is never stale. 0 turns the cache off.
+TRACKER_DASHBOARD_CACHE_SECONDS = envint("TRACKER_DASHBOARD_CACHE_SECONDS", 120)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

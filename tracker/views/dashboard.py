@@ -2,16 +2,21 @@
 
 import dataclasses
 import datetime as dt
+import hashlib
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from .. import charts, queries
+from .. import charts, dataversion, queries
 from ..access import role_required
 from ..models import Status
 
@@ -256,9 +261,43 @@ def scope_label(choices, scope):
     return " · ".join(parts) if parts else "All commitments"
 
 
+def cache_key(request):
+    """The key of this request's dashboard region, or None when it must not be cached.
+
+    The region follows from the data (the data version, which every write changes), the
+    time to the minute (today, "printed at") and the query string; it is the same for
+    every user who may see the dashboard.
+    """
+    if not settings.TRACKER_DASHBOARD_CACHE_SECONDS:
+        return None
+    token = dataversion.current()
+    if token is None:
+        return None
+    minute = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
+    return f"tracker:dashboard:{token}:{minute}:{query}"
+
+
 @require_GET
 @role_required()
 def dashboard(request):
+    key = cache_key(request)
+    if key is None:
+        return render_dashboard(request)
+    cached = cache.get(key)
+    if cached is None:
+        region = render_dashboard(request, region_only=True)
+        cached = (region.content.decode(), region["HX-Push-Url"])
+        cache.set(key, cached, settings.TRACKER_DASHBOARD_CACHE_SECONDS)
+    html, url = cached
+    if request.htmx:
+        return push_url(HttpResponse(html), url)
+    # Our own rendered template, read back from the cache.
+    context = {"dashboard_html": mark_safe(html), "nav_section": "dashboard"}  # noqa: S308
+    return render(request, "tracker/dashboard_page.html", context)
+
+
+def render_dashboard(request, region_only=False):
     today = timezone.localdate()
     choices = queries.dashboard_choices()
     form = DashboardForm(request.GET, choices=choices, today=today)
@@ -328,7 +367,7 @@ def dashboard(request):
         "statuses": queries.STATUS_ORDER,
         "nav_section": "dashboard",
     }
-    if request.htmx:
+    if request.htmx or region_only:
         response = render(request, "tracker/dashboard.html#dashboard", context)
         return push_url(response, options.url())
     return render(request, "tracker/dashboard.html", context)
