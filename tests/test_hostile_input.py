@@ -276,3 +276,53 @@ def test_user_written_text_is_rendered_escaped(client, analyst, manager, world, 
     page = client.get("/commitments/HOSTILE-1/").content.decode()
     assert "<strong>bold</strong>" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/review/?area={HUGE}&analyst={HUGE}",
+        f"/commitments/?party={HUGE}&area={HUGE}&owner={HUGE}",
+        f"/?area={HUGE}&party={HUGE}&owner={HUGE}",
+        f"/export/history.csv?area={HUGE}",
+        "/commitments/?q=nul%00byte",
+        "/sources/search/?q=nul%00byte",
+    ],
+)
+def test_out_of_range_ids_and_nul_bytes_in_query_strings(client, manager, world, url):
+    client.force_login(manager)
+    assert client.get(url).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("field", ["assignees", "area", "event", "parent", "owner"])
+def test_out_of_range_ids_in_the_edit_form_are_an_inline_error(client, manager, world, field):
+    client.force_login(manager)
+    before = Commitment.objects.values().get(reference="HOSTILE-1")
+    response = client.post(
+        "/commitments/HOSTILE-1/edit/", {field: HUGE, "title": "Changed", "version": 1}
+    )
+    assert response.status_code == 422
+    assert b"Select a valid choice" in response.content
+    assert Commitment.objects.values().get(reference="HOSTILE-1") == before
+
+
+def test_out_of_range_source_in_the_update_form_is_an_inline_error(client, analyst, world):
+    client.force_login(analyst)
+    before = rows()
+    response = client.post(
+        "/commitments/HOSTILE-1/updates/",
+        {
+            "status": "at_risk",
+            "confidence": "low",
+            "as_of": "2025-01-02",
+            "evidence-TOTAL_FORMS": "1",
+            "evidence-INITIAL_FORMS": "0",
+            "evidence-0-quote": "q",
+            "evidence-0-source": HUGE,
+        },
+    )
+    assert response.status_code == 422
+    assert rows() == before

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
+from . import fields as safe
 from .models import ANALYSTS, Area, Commitment, Party, Status
 
 SORTS = {
@@ -36,12 +37,12 @@ def status_rank():
     )
 
 
-class OwnerChoiceField(forms.ModelChoiceField):
+class OwnerChoiceField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.username
 
 
-class OwnerFilter(django_filters.ModelChoiceFilter):
+class OwnerFilter(safe.ModelChoiceFilter):
     field_class = OwnerChoiceField
 
 
@@ -65,10 +66,10 @@ class CommitmentFilter(django_filters.FilterSet):
         empty_label="Any status",
         label="Status",
     )
-    area = django_filters.ModelChoiceFilter(
+    area = safe.ModelChoiceFilter(
         queryset=Area.objects.all(), to_field_name="slug", empty_label="Any area", label="Area"
     )
-    party = django_filters.ModelChoiceFilter(
+    party = safe.ModelChoiceFilter(
         field_name="parties", queryset=Party.objects.all(), empty_label="Any party", label="Party"
     )
     owner = OwnerFilter(

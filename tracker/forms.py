@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from . import fields as safe
 from . import services
 from .access import is_manager
 from .models import (
@@ -49,7 +50,7 @@ def not_in_future(value):
 class SourceForm(forms.Form):
     """Pick an existing source or describe a new one, in place. Exactly one of the two."""
 
-    source = forms.ModelChoiceField(
+    source = safe.ModelChoiceField(
         queryset=Source.objects.all(),
         required=False,
         label="Existing source",
@@ -332,12 +333,12 @@ DESCRIPTIVE_FIELDS = [
 ]
 
 
-class OwnerField(forms.ModelChoiceField):
+class OwnerField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.username
 
 
-class AssigneesField(forms.ModelMultipleChoiceField):
+class AssigneesField(safe.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.username
 
@@ -356,7 +357,13 @@ class CommitmentEditForm(forms.ModelForm):
     class Meta:
         model = Commitment
         fields = [*DESCRIPTIVE_FIELDS, "assignees"]
-        field_classes = {"owner": OwnerField, "assignees": AssigneesField}
+        field_classes = {
+            "owner": OwnerField,
+            "assignees": AssigneesField,
+            "area": safe.ModelChoiceField,
+            "event": safe.ModelChoiceField,
+            "parent": safe.ModelChoiceField,
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "target_date": DateInput,

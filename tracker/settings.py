@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracker.middleware.reject_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,7 +147,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -210,10 +211,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 TRACKER_REVIEW_REQUIRED = envbool("TRACKER_REVIEW_REQUIRED", True)
 TRACKER_EMAIL_NOTIFICATIONS = envbool("TRACKER_EMAIL_NOTIFICATIONS", True)
 TRACKER_DEFAULT_REVIEW_CADENCE_DAYS = 30
-
 # How long a rendered dashboard may be reused; it is keyed on the data version (every write
 # changes it) and the minute, so it is never stale. 0 turns the cache off.
 TRACKER_DASHBOARD_CACHE_SECONDS = envint("TRACKER_DASHBOARD_CACHE_SECONDS", 120)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

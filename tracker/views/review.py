@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import fields as safe
 from .. import services
 from ..access import deny, is_analyst, is_manager, role_required
 from ..models import ANALYSTS, Area, Evidence, StatusUpdate
@@ -20,10 +21,10 @@ PAGE_SIZE = 50
 
 
 class ReviewQueueFilter(django_filters.FilterSet):
-    area = django_filters.ModelChoiceFilter(
+    area = safe.ModelChoiceFilter(
         field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
     )
-    analyst = django_filters.ModelChoiceFilter(
+    analyst = safe.ModelChoiceFilter(
         field_name="author",
         queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
         empty_label="All analysts",

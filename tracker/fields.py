@@ -1,0 +1,45 @@
+"""Form fields that refuse out-of-range ids with a form error instead of a database error.
+
+A value like 99999999999999999999 passes Django's int() conversion but overflows SQLite's and
+PostgreSQL's 64-bit integers when queried; these fields report it as an invalid choice.
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+MAX_ID = 2**63 - 1
+
+
+def out_of_range(value):
+    try:
+        return abs(int(str(value).strip())) > MAX_ID
+    except ValueError:
+        return False  # not a number: Django's own validation refuses it
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and out_of_range(value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value or ():
+            if out_of_range(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ModelChoiceField
