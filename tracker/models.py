@@ -164,7 +164,11 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["title"]
-        indexes = [models.Index(fields=["title"], name="tracker_source_title_idx")]
+        indexes = [
+            models.Index(fields=["title"], name="tracker_source_title_idx"),
+            # The source pickers offer the most recently added sources.
+            models.Index(fields=["-created_at", "-id"], name="tracker_source_recent_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=choices_condition("kind", SourceKind), name="tracker_source_kind_valid"
