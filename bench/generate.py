@@ -299,23 +299,19 @@ class Generator:
 
     # Helpers
 
-    def moment(self, day, *, not_before=None):
-        """A working-hours moment on `day`, never in the future and never before `not_before`."""
+    def moment(self, day):
+        """A working-hours moment on `day`, never in the future."""
         rng = self.rng
         at = dt.datetime.combine(
             day,
             dt.time(
-                rng.randint(7, 18), rng.randint(0, 59), rng.randint(0, 59), rng.randint(0, 999_999)
+                rng.randint(7, 18), rng.randint(0, 59), rng.randint(0, 59), rng.randrange(10**6)
             ),
             tzinfo=self.tz,
         )
-        if not_before is not None and at <= not_before:
-            at = not_before + dt.timedelta(
-                minutes=rng.randint(5, 240), microseconds=rng.randint(0, 999_999)
-            )
-        if at > self.now:
-            at = self.now - dt.timedelta(seconds=rng.randint(1, 3600))
-        return at
+        # Drawn either way, so that the clock does not shift the random sequence.
+        earlier = dt.timedelta(seconds=rng.randint(1, 3600))
+        return at if at < self.now else self.now - earlier
 
     def day(self, offset):
         return self.first_day + dt.timedelta(days=offset)
@@ -453,7 +449,7 @@ class Generator:
             area = rng.randrange(len(self.areas))
             year = self.day(start).year
             parent = None
-            if i > 20 and rng.random() < 0.15:
+            if i > 2 and rng.random() < 0.15:
                 parent = self.commitments[rng.randrange(i // 2)]
                 if parent["parent_id"] is None:
                     area = parent["area_index"]
@@ -556,7 +552,11 @@ class Generator:
                 as_of = self.day(day)
                 created = self.moment(as_of + dt.timedelta(days=rng.choice([0, 0, 0, 1, 1, 2, 3])))
                 as_of = min(as_of, timezone.localdate(created))
-                decided = created + dt.timedelta(minutes=int(rng.expovariate(1 / 1800)) + 5)
+                # Most updates are reviewed within a day or two, some wait a week or more.
+                wait = (
+                    rng.expovariate(1 / 1440) if rng.random() < 0.85 else rng.expovariate(1 / 11520)
+                )
+                decided = created + dt.timedelta(minutes=int(wait) + 5)
                 author = rng.choice(authors) if rng.random() < 0.25 else c["owner_id"]
                 if returned is not None and returned.decided_at < created:
                     author = returned.author_id  # A revision of a returned update.
@@ -575,12 +575,13 @@ class Generator:
                     evidence=rng.choices((1, 2, 3), (85, 12, 3))[0],
                 )
                 returned = None
+                manager, verdict = rng.choice(self.managers), rng.random()
                 if decided > self.now:
                     update.review_state = ReviewState.SUBMITTED  # Still in the review queue.
                 else:
                     update.decided_at = decided
-                    update.decided_by_id = rng.choice(self.managers)
-                    if rng.random() < 0.03 and k < n - 1:
+                    update.decided_by_id = manager
+                    if verdict < 0.03 and k < n - 1:
                         update.review_state = ReviewState.RETURNED
                         update.decision_comment = "Please add a quote from the readout."
                         returned = update  # The analyst's next update revises it.

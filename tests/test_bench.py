@@ -1,0 +1,152 @@
+"""The benchmark's generator writes consistent data, and its runner measures pages.
+
+Speed is never asserted here: the benchmark (bench/run.py) reports it.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from bench import generate as bench_generate
+from bench import run as bench_run
+from tracker import services
+from tracker.models import (
+    Commitment,
+    Evidence,
+    Status,
+    StatusPeriod,
+    StatusUpdate,
+)
+
+NOW = dt.datetime(2026, 3, 4, 15, 30, tzinfo=dt.UTC)
+COMMITMENTS, UPDATES = 30, 2_000
+
+
+@pytest.fixture
+def bench_data(db):
+    with time_machine.travel(NOW, tick=False):
+        bench_generate.generate(
+            commitments=COMMITMENTS, updates=UPDATES, seed=7, log=lambda message: None
+        )
+
+
+def fingerprint():
+    return list(
+        StatusUpdate.objects.order_by("pk").values_list(
+            "commitment__reference", "status", "as_of", "review_state", "created_at"
+        )
+    )
+
+
+def test_it_generates_the_asked_sizes(bench_data):
+    assert Commitment.objects.count() == COMMITMENTS
+    assert StatusUpdate.objects.count() == UPDATES
+    assert Evidence.objects.count() >= UPDATES
+    assert Commitment.objects.filter(parent__isnull=False).exists()
+    # One commitment has the most updates (1,000 at full size): the commitment page's case.
+    counts = sorted(
+        Commitment.objects.annotate(n=Count("status_updates")).values_list("n", flat=True)
+    )
+    assert counts[-1] > counts[-2]
+    # Realistic review states and statuses, not one of each.
+    states = set(StatusUpdate.objects.values_list("review_state", flat=True))
+    assert {"accepted", "returned"} <= states
+    statuses = set(Commitment.objects.values_list("current_status", flat=True))
+    assert {"in_progress", "at_risk"} <= statuses
+
+
+def test_verify_integrity_finds_no_drift(bench_data):
+    integrity = pytest.importorskip("tracker.integrity")
+    report = integrity.verify()
+    assert report.clean, [d.describe() for d in report.examples]
+    assert report.commitments == COMMITMENTS
+
+
+def test_official_status_and_periods_follow_the_services_rule(bench_data):
+    for commitment in Commitment.objects.all():
+        accepted = list(StatusUpdate.objects.accepted().filter(commitment=commitment))
+        official = max(accepted, key=services.official_key, default=None)
+        assert commitment.current_update_id == (official.pk if official else None)
+        assert commitment.current_status == (official.status if official else "not_assessed")
+        expected = [
+            (u.pk, u.status, start, end) for u, start, end in services.compute_periods(accepted)
+        ]
+        stored = list(
+            StatusPeriod.objects.filter(commitment=commitment)
+            .order_by("valid_from")
+            .values_list("status_update_id", "status", "valid_from", "valid_to")
+        )
+        assert stored == expected
+        last = commitment.status_updates.order_by("-created_at").first()
+        assert commitment.last_update_at == (last.created_at if last else None)
+        start = commitment.current_as_of or timezone.localdate(commitment.created_at)
+        assert commitment.next_review_due == start + dt.timedelta(
+            days=commitment.review_cadence_days
+        )
+
+
+def test_previous_status_is_the_official_status_when_recorded(bench_data):
+    updates = defaultdict(list)
+    for update in StatusUpdate.objects.order_by("pk"):
+        updates[update.commitment_id].append(update)
+    changes = 0
+    for history in updates.values():
+        for update in history:
+            known = [
+                u
+                for u in history
+                if u.is_accepted and u.decided_at <= update.created_at and u.pk != update.pk
+            ]
+            official = max(known, key=services.official_key, default=None)
+            assert update.previous_status == (official.status if official else Status.NOT_ASSESSED)
+            changes += update.status != update.previous_status
+    assert changes > COMMITMENTS  # Statuses do move.
+
+
+def test_revisions_answer_returned_updates_of_their_author(bench_data):
+    revisions = StatusUpdate.objects.filter(revises__isnull=False).select_related("revises")
+    assert revisions.exists()
+    for revision in revisions:
+        assert revision.revises.is_returned
+        assert revision.revises.author_id == revision.author_id
+        assert revision.revises.commitment_id == revision.commitment_id
+        assert revision.revises.decided_at < revision.created_at
+
+
+def test_same_seed_same_data(bench_data):
+    first = fingerprint()
+    with time_machine.travel(NOW, tick=False):
+        bench_generate.generate(
+            commitments=COMMITMENTS, updates=UPDATES, seed=7, reset=True, log=lambda m: None
+        )
+    assert fingerprint() == first
+
+
+def test_it_refuses_to_add_to_existing_data(bench_data):
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("generate_bench_data", commitments=3, updates=10)
+
+
+def test_the_runner_measures_every_page(bench_data, settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    subjects = bench_run.find_subjects()
+    assert subjects.hot_updates == max(
+        Commitment.objects.annotate(n=Count("status_updates")).values_list("n", flat=True)
+    )
+    before = StatusUpdate.objects.count()
+    results = bench_run.run_pages(subjects, iterations=2, max_seconds=5, log=lambda message: None)
+    names = [page.name for page in bench_run.pages(subjects)]
+    assert [r.name for r in results] == names  # None failed.
+    for result in results:
+        assert len(result.times) == 2
+        assert result.queries is not None
+        assert result.median_ms > 0
+    # The posting measurements clean up after themselves.
+    assert StatusUpdate.objects.count() == before
+    table = bench_run.table(results, results[0].median_ms, results[1].median_ms)
+    assert "hello world" in table
