@@ -1,0 +1,46 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from tracker import integrity
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every derived value (official status, next review, last update, status "
+        "periods) from the status history and report drift; --repair fixes it."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="Rewrite drifted values from the history (through the one official writer).",
+        )
+        parser.add_argument("--chunk-size", type=int, default=integrity.CHUNK_SIZE)
+        parser.add_argument(
+            "--examples", type=int, default=integrity.MAX_EXAMPLES, help="How many to show."
+        )
+
+    def handle(self, *args, repair, chunk_size, examples, **options):
+        report = integrity.verify(repair_drift=repair, chunk_size=chunk_size, max_examples=examples)
+        self.stdout.write(
+            f"Checked {report.commitments} commitments and "
+            f"{report.accepted_updates} accepted status updates."
+        )
+        if report.clean:
+            self.stdout.write(self.style.SUCCESS("No drift: every derived value matches."))
+            return
+        self.stdout.write(
+            f"Drift in {report.drifted} commitments: "
+            + ", ".join(f"{field} {n}" for field, n in report.by_field.most_common())
+        )
+        for drift in report.examples:
+            self.stdout.write(f"  {drift.reference}: {drift.describe()}")
+        if report.drifted > len(report.examples):
+            self.stdout.write(f"  … and {report.drifted - len(report.examples)} more.")
+        if repair:
+            self.stdout.write(self.style.SUCCESS(f"Repaired {report.repaired} commitments."))
+            return
+        raise CommandError(
+            "Drift found: `manage.py verify_integrity --repair` rewrites it from the history.",
+            returncode=1,
+        )
