@@ -89,7 +89,13 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
 
 
 def current():
-    """The token, or None if its row is missing (then nothing is cached)."""
+    """The token, or None when it cannot be trusted (then nothing is cached).
+
+    Inside a transaction it may not reflect the transaction's own writes yet (PostgreSQL
+    changes it at commit), and what the transaction sees may never be committed.
+    """
+    if connection.in_atomic_block:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT token FROM {TABLE} WHERE id = 1")  # noqa: S608
         row = cursor.fetchone()
