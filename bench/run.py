@@ -347,6 +347,15 @@ def run_pages(subjects, *, iterations, max_seconds, only=None, log=print):
 # The export, in a child process so that its peak memory is its own
 
 
+def rss_kb():
+    """The resident memory of this process now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def export_child(path, user_pk, traced):
     """Stream `path` to the end; print time, size and memory as JSON (runs in the child)."""
     import tracemalloc
@@ -354,18 +363,20 @@ def export_child(path, user_pk, traced):
     from django.contrib.auth.models import User
 
     client = signed_in(User.objects.get(pk=user_pk))
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = peak = rss_kb()
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
     response = client.get(path)
     size = lines = 0
-    for chunk in response.streaming_content if response.streaming else [response.content]:
+    chunks = response.streaming_content if response.streaming else [response.content]
+    for i, chunk in enumerate(chunks):
         size += len(chunk)
         lines += chunk.count(b"\n")
+        if i % 100 == 0:
+            peak = max(peak, rss_kb())
     seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] if traced else None
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = max(peak, rss_kb())
     print(
         json.dumps(
             {
@@ -375,8 +386,9 @@ def export_child(path, user_pk, traced):
                 "bytes": size,
                 "lines": lines,
                 "rss_before_kb": rss_before,
-                "rss_growth_kb": rss_after - rss_before,
-                "traced_peak_bytes": peak,
+                "rss_peak_kb": peak,
+                "rss_growth_kb": peak - rss_before,
+                "traced_peak_bytes": tracemalloc.get_traced_memory()[1] if traced else None,
             }
         )
     )
@@ -413,8 +425,8 @@ def run_export(path, user, *, area_id, runs=2, traced=False, log=print):
         o = export_once(url, user, trace)
         outcomes.append(o)
         log(
-            f"  {url}: {o['seconds']:.1f} s, {o['bytes'] / 1e6:.0f} MB, {o['lines']:,} lines, "
-            f"peak RSS +{o['rss_growth_kb'] / 1024:.1f} MB"
+            f"  {url}: {o['seconds']:.1f} s, {o['bytes'] / 1e6:.0f} MB, {o['lines']:,} lines; "
+            f"RSS {o['rss_before_kb'] / 1024:.0f} MB, peak +{o['rss_growth_kb'] / 1024:.1f} MB"
             + (f", tracemalloc peak {o['traced_peak_bytes'] / 1e6:.1f} MB" if trace else "")
         )
     full, part = outcomes[:runs], outcomes[runs]
