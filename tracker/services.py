@@ -237,15 +237,18 @@ def compute_periods(accepted_updates):
     return periods
 
 
+@transaction.atomic
 def refresh_official_status(commitment):
     """Recompute the commitment's official status and status periods from its history."""
+    # Lock the commitment before reading its history: two managers accepting updates of
+    # one commitment at once would otherwise each write a result missing the other's.
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     accepted = list(
         StatusUpdate.objects.accepted()
         .filter(commitment_id=commitment.pk)
         .only("id", "status", "progress", "confidence", "as_of", "decided_at")
     )
     official = max(accepted, key=official_key, default=None)
-    commitment = Commitment.objects.get(pk=commitment.pk)
     if official:
         commitment.current_status = official.status
         commitment.current_progress = official.progress
