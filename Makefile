@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup check-python lint format serve bench clean
+.PHONY: run test setup check-python check-secret-key lint format serve bench clean
 
 # Django 6.1 needs Python >= 3.12. pyenv falls back to an older system python3 when it
 # lacks the version .python-version names, so try the likely interpreters in turn.
@@ -53,9 +53,19 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 # Production-style serving: gunicorn + whitenoise, DEBUG off (see README, "Production").
-serve: setup
+# Needs SECRET_KEY. Served over plain HTTP with no TLS proxy in front, also set
+# SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0. BIND=0.0.0.0:8000
+# behind a load balancer; WORKERS=n processes (stateless: sessions live in the database).
+BIND ?= 127.0.0.1:$(PORT)
+serve: check-secret-key setup
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v 0
-	DEBUG=0 $(VENV)/bin/gunicorn tracker.wsgi --bind 127.0.0.1:$(PORT) --workers $${WORKERS:-2}
+	DEBUG=0 exec $(VENV)/bin/gunicorn tracker.wsgi --bind $(BIND) --workers $${WORKERS:-2} \
+		--access-logfile - --no-control-socket
+
+check-secret-key:
+	@if [ -z "$$SECRET_KEY" ]; then \
+		echo "make serve runs with DEBUG off and needs SECRET_KEY (see README, Production)." >&2; \
+		exit 1; fi
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
