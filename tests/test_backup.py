@@ -24,6 +24,13 @@ from tracker.models import Commitment, Status, StatusUpdate
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _forget_content_types():
+    """The tests recreate content types with other ids, then roll back: drop the cache."""
+    yield
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def realistic(seeded, analyst, other_analyst, manager, admin_user, client):
     """The seed plus a little of everything: reviews, history, audit, sessions, lockouts."""
