@@ -69,3 +69,9 @@ check-secret-key:
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+
+# The benchmark (bench/README.md): its own SQLite database, ten years of data, every page timed.
+bench: setup
+	SQLITE_PATH=var/bench.sqlite3 $(PY) manage.py migrate --no-input -v 0
+	SQLITE_PATH=var/bench.sqlite3 $(PY) manage.py generate_bench_data --reset
+	SQLITE_PATH=var/bench.sqlite3 $(PY) bench/run.py

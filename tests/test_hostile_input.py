@@ -244,7 +244,7 @@ def test_hostile_references_in_urls_are_a_404(client, manager, reference):
     client.force_login(manager)
     path = quote(reference.replace("/", ""), safe="") or "x"
     response = client.get(f"/commitments/{path}/")
-    assert response.status_code in (200, 404)
+    assert response.status_code in (200, 400, 404)  # 400: a NUL byte in the address
 
 
 def test_user_written_text_is_rendered_escaped(client, analyst, manager, world, settings):

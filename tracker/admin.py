@@ -206,7 +206,8 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     list_filter = ["review_state", "status", "confidence", "commitment__area"]
     list_select_related = ["commitment", "author"]
     search_fields = ["commitment__reference", "commitment__title", "assessment"]
-    date_hierarchy = "as_of"
+    # Newest first along an index; no date hierarchy (it scans every row for its years).
+    ordering = ["-created_at"]
     inlines = [EvidenceInline]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -244,7 +245,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
-    autocomplete_fields = ["source", "status_update"]
+    ordering = ["-id"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
 
@@ -294,7 +295,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "username", "action", "target", "ip_address"]
     list_filter = ["action"]
     search_fields = ["username", "target", "detail"]
-    date_hierarchy = "at"
     paginator = EstimatedCountPaginator
     show_full_result_count = False
 
