@@ -330,19 +330,48 @@ def test_the_query_count_does_not_grow_with_the_history(
     # session, user, groups; the commitment with area, owner, event and parent; its parties;
     # its assignees; the timeline with authors, deciders and revised updates; their evidence
     # with sources; sub-commitments; recent sources for the pickers; indicators; their
-    # measurements with sources; "returned to me" count (navigation).
+    # measurements with sources; the pending count; "returned to me" count (navigation).
     # (The owner may record without a query; an assignee costs one more.)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         page = page_of(signed_in, commitment)
     assert len(timeline_ids(page)) == 2
-    for _ in range(15):
+    for _ in range(40):
         factories.record(commitment, author=analyst, status=Status.IN_PROGRESS)
         factories.make_commitment(parent=commitment)
         Measurement.objects.create(indicator=indicator, value=2, source=factories.make_source())
     factories.make_indicator(commitment)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         page = page_of(signed_in, commitment)
-    assert len(timeline_ids(page)) == 17
+    assert len(timeline_ids(page)) == 25  # a page of the history
+
+
+def test_a_long_history_shows_a_page_at_a_time(signed_in, commitment, analyst, settings):
+    settings.TRACKER_REVIEW_REQUIRED = False
+    updates = [factories.record(commitment, author=analyst) for _ in range(60)]
+    newest_first = [u.pk for u in reversed(updates)]
+    page = page_of(signed_in, commitment)
+    assert timeline_ids(page) == newest_first[:25]
+    assert 'href="?history_page=2#status-timeline"' in page
+    # With HTMX, "Show older updates" brings only the next items (and the next button).
+    response = signed_in.get(commitment.get_absolute_url(), {"history_page": 2}, **HTMX)
+    fragment = response.content.decode()
+    assert "<html" not in fragment and "status-header" not in fragment
+    assert timeline_ids(fragment) == newest_first[25:50]
+    assert 'id="timeline-more-3"' in fragment
+    last = signed_in.get(commitment.get_absolute_url(), {"history_page": 3}, **HTMX)
+    assert timeline_ids(last.content.decode()) == newest_first[50:]
+    assert "Show older updates" not in last.content.decode()
+    # Without JavaScript, the same link opens the page with that part of the history.
+    page = page_of(signed_in, commitment, history_page=2)
+    assert timeline_ids(page) == newest_first[25:50]
+    assert "Back to the newest" in page
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "0", ""])
+def test_an_invalid_history_page_shows_the_newest(signed_in, commitment, analyst, value):
+    update = factories.record(commitment, author=analyst)
+    page = page_of(signed_in, commitment, history_page=value)
+    assert timeline_ids(page) == [update.pk]
 
 
 def test_a_manager_is_pointed_to_the_review_queue_for_pending_updates(

@@ -42,6 +42,7 @@ from ..models import (
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
+TIMELINE_PAGE = 25
 SEARCH_LIMIT = 30
 
 
@@ -149,11 +150,34 @@ def update_forms(request, commitment, *, source_choices, revising=None):
     return form, evidence_formset(source_choices=source_choices, initial=evidence)
 
 
+def history_page(request):
+    """Which page of the status history to show: ?history_page=N, 1 when absent or invalid."""
+    try:
+        return max(1, min(int(request.GET.get("history_page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
+def timeline_page(commitment, page):
+    """One page of the status history, newest first, and whether older updates remain.
+
+    A commitment may have a thousand updates: the page renders them a page at a time.
+    """
+    start = (page - 1) * TIMELINE_PAGE
+    updates = list(commitment.status_updates.for_timeline()[start : start + TIMELINE_PAGE + 1])
+    return {
+        "timeline": updates[:TIMELINE_PAGE],
+        "history_page": page,
+        "timeline_more": len(updates) > TIMELINE_PAGE,
+        "timeline_next": page + 1,
+    }
+
+
 def page_context(request, commitment, **extra):
     """Everything the commitment page shows; `extra` overrides (bound forms, flashes)."""
     user = request.user
     can_update = commitment.can_be_updated_by(user)
-    timeline = list(commitment.status_updates.for_timeline())
+    page = history_page(request) if request.method == "GET" else 1
     children = list(commitment.children.order_by("reference"))
     source_choices = recent_source_choices() if can_update else None
     parties = list(commitment.commitment_parties.all())
@@ -162,8 +186,8 @@ def page_context(request, commitment, **extra):
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
         "assignees": list(commitment.assignees.all()),
-        "timeline": timeline,
-        "pending_count": sum(1 for u in timeline if u.is_pending),
+        **timeline_page(commitment, page),
+        "pending_count": commitment.status_updates.submitted().count(),
         "children": children,
         "roll_up": roll_up(children),
         "can_update": can_update,
@@ -197,6 +221,16 @@ def commitment_detail(request, reference):
                 "commitment can be. The form below starts afresh."
             )
         extra["revising"] = revising
+    if request.htmx and "history_page" in request.GET:
+        # "Show older updates": the next page of the history, appended in place.
+        context = {
+            "commitment": commitment,
+            "can_update": commitment.can_be_updated_by(request.user),
+            **timeline_page(commitment, history_page(request)),
+        }
+        response = render(request, "tracker/commitment_detail.html#timeline-page", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     context = page_context(request, commitment, **extra)
     if wants_fragment(request):
         response = render(request, "tracker/commitment_detail.html#commitment-page", context)
