@@ -4,11 +4,26 @@ import os
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests import factories
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", "artifacts/screenshots"))
 PASSWORD = "pw-for-tests-only"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page):
+    """axe-core finds no WCAG 2.1 A/AA violation on the page."""
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
+    )
+    violations = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+    ]
+    assert results.violations_count == 0, violations
 
 
 @pytest.fixture

@@ -7,28 +7,14 @@ plus the list's filters surviving a reload, and axe-core on every page of the jo
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 REFERENCE = "USCN-FENTANYL"
 SOURCE = "On Responsibly Managing the U.S.-China Relationship"
-
-
-def assert_accessible(page):
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
-    )
-    violations = [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-    ]
-    assert results.violations_count == 0, violations
 
 
 def test_the_login_page_is_accessible(live_server, page, shot, csp_violations):

@@ -11,17 +11,15 @@ import subprocess
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.conftest import ARTIFACTS, PASSWORD
+from tests.e2e.conftest import ARTIFACTS, PASSWORD, assert_accessible
 from tracker.models import Area, Party, Status
 
 pytestmark = pytest.mark.e2e
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 S = Status
 HISTORY = [
@@ -77,18 +75,6 @@ def history(e2e_data):
                     commitment, author=commitment.owner, status=status, accept_by=manager
                 )
     return e2e_data
-
-
-def assert_accessible(page):
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
-    )
-    violations = [
-        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-    ]
-    assert results.violations_count == 0, violations
 
 
 def kpi(page, label):

@@ -4,7 +4,7 @@ analyst revises, manager accepts, and the dashboard's counts change."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +56,7 @@ def test_submit_return_revise_accept(e2e_data, live_server, page, csp_violations
     page.get_by_role("link", name="Review queue").click()
     item = page.locator(".queue-item").first
     expect(item).to_contain_text("Shipments are rerouted")
+    assert_accessible(page)
     # Returning needs a comment: the error shows inline, nothing is decided.
     item.get_by_role("button", name="Return to analyst").click()
     expect(item).to_contain_text("Say what is missing")
@@ -71,6 +72,7 @@ def test_submit_return_revise_accept(e2e_data, live_server, page, csp_violations
     sign_in_as(page, live_server, "analyst")
     page.get_by_role("link", name="Returned to me").click()
     expect(page.locator("main")).to_contain_text("Which third countries? Add the source.")
+    assert_accessible(page)
     shot(page, "review-returned-to-analyst")
     page.get_by_role("link", name="Revise and resubmit").click()
     form = page.locator("#record-update")
