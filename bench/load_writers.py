@@ -65,7 +65,6 @@ class Config:
     kill_worker: bool = False  # SIGKILL a gunicorn worker half-way through
     review: bool = True
     database_url: str = ""  # empty: a fresh SQLite file
-    quiet: bool = False
 
 
 # --- the server -----------------------------------------------------------------------------
