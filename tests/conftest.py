@@ -21,6 +21,27 @@ def _test_settings(settings):
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
 
 
+def recreate_role_groups():
+    """A transactional test (browser tests, thread tests) ends with a flush, which also empties
+    what the data migration made: the Analysts and Managers groups. Make them again."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tracker.migrations.0002_groups").create_groups(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _role_groups_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        recreate_role_groups()
+
+
 @pytest.fixture
 def analyst(db):
     return factories.make_analyst("alice", first_name="Alice", last_name="Analyst")

@@ -8,12 +8,10 @@ start of every transaction, so these races cannot happen there; the load test co
 """
 
 import contextlib
-import importlib
 import os
 import threading
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 
 from bench import load_writers
@@ -26,12 +24,6 @@ postgresql_only = pytest.mark.skipif(
     not DATABASE_URL.startswith("postgres"),
     reason="needs concurrent transactions: PostgreSQL (the load test covers SQLite)",
 )
-
-
-@pytest.fixture
-def migration_groups(transactional_db):
-    """The Analysts and Managers groups: a transactional test's flush removes them."""
-    importlib.import_module("tracker.migrations.0002_groups").create_groups(django_apps, None)
 
 
 def short_run(**options):
@@ -98,7 +90,7 @@ def in_thread(target, *args, **kwargs):
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_the_same_form_posted_twice_at_once_records_one_update(migration_groups, analyst):
+def test_the_same_form_posted_twice_at_once_records_one_update(transactional_db, analyst):
     commitment = factories.make_commitment(owner=analyst)
     source = factories.make_source()
     both_looked = threading.Barrier(2)
@@ -134,7 +126,7 @@ def test_the_same_form_posted_twice_at_once_records_one_update(migration_groups,
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_accepting_at_once_leave_the_official_status_right(
-    migration_groups, analyst, manager, other_manager
+    transactional_db, analyst, manager, other_manager
 ):
     commitment = factories.make_commitment(owner=analyst)
     earlier = factories.record(commitment, author=analyst, status=Status.AT_RISK)

@@ -57,22 +57,10 @@ def csp_violations(page):
     assert seen == [], f"CSP violations: {seen}"
 
 
-def recreate_role_groups():
-    """The live server needs real commits, so each browser test ends with a flush, which also
-    empties what the data migration made: the Analysts and Managers groups. Make them again."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("tracker.migrations.0002_groups").create_groups(apps, None)
-
-
 @pytest.fixture
 def e2e_data(transactional_db, seeded):
     """The seed data plus the demo roles, with the demo analyst owning the commitments."""
     from tracker.models import Commitment
-
-    recreate_role_groups()
 
     analyst = factories.make_analyst("analyst", first_name="Alex", last_name="Analyst")
     manager = factories.make_manager("manager", first_name="Morgan", last_name="Manager")
