@@ -280,3 +280,26 @@ def test_a_revised_update_leaves_the_returned_list(client, manager, analyst, pen
 def test_managers_have_no_returned_list(client, manager):
     client.force_login(manager)
     assert client.get("/returned/").status_code == 403
+
+
+def test_updates_and_decisions_are_in_the_audit_log(commitment, analyst, manager):
+    from tracker.models import AuditEvent
+
+    first = factories.record(commitment, author=analyst, status=Status.AT_RISK)
+    services.return_update(update=first, manager=manager, comment="Which regulation?")
+    second = factories.record(commitment, author=analyst, status=Status.AT_RISK, revises=first)
+    services.accept_update(update=second, manager=manager)
+    log = list(
+        AuditEvent.objects.order_by("id").values_list("action", "username", "target", "detail")
+    )
+    assert log == [
+        ("status_update", "alice", "USCN-TEST", f"update {first.pk}: At risk as of {first.as_of}"),
+        ("return", "maria", "USCN-TEST", f"update {first.pk}: Which regulation?"),
+        (
+            "status_update",
+            "alice",
+            "USCN-TEST",
+            f"update {second.pk}: At risk as of {second.as_of}",
+        ),
+        ("accept", "maria", "USCN-TEST", f"update {second.pk}"),
+    ]
