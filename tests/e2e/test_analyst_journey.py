@@ -205,3 +205,16 @@ def test_an_edit_conflict_keeps_both_versions(e2e_data, live_server, login, shot
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Stop fentanyl precursors leaving China"
     )
+
+
+def test_the_csp_watch_catches_a_violation(live_server, page, csp_violations):
+    """The guard every browser test relies on: an inline script is refused and reported."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.__ran = true'; document.body.appendChild(s); }"
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__ran === undefined")
+    assert any("Content Security Policy" in text for text in csp_violations)
+    csp_violations.clear()  # expected here; any other test fails on one
