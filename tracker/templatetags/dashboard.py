@@ -5,8 +5,12 @@ cell in the template language that alone took longer than all the dashboard's qu
 """
 
 from django import template
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+from .tracker import status_badge
 
 register = template.Library()
 
@@ -66,3 +70,43 @@ def trend_columns(chart):
             for c in chart.columns
         )
     )
+
+
+def _day_month(day):
+    """The date filter's "j M" (1 Dec), without its per-call parsing of the format."""
+    return f"{day.day} {MONTHS_3[day.month].title()}"
+
+
+def _person(user):
+    return escape(user.get_full_name() or user.username)
+
+
+@register.simple_tag
+def change_groups(groups):
+    """<li>s of "what changed": each commitment with its latest accepted updates."""
+    html = []
+    for c, updates in groups:
+        html.append(
+            f'<li><a class="change-commitment" href="{escape(c.get_absolute_url())}">'
+            f'<span class="ref-inline">{escape(c.reference)}</span> {escape(c.title)}</a>'
+            '<ul class="change-updates">'
+        )
+        for u in updates:
+            if u.changes_status:
+                transition = (
+                    f'{status_badge(u.previous_status)} <span aria-label="to">→</span> '
+                    f"{status_badge(u.status)}"
+                )
+            else:
+                transition = f'{status_badge(u.status)} <span class="muted small">confirmed</span>'
+            author = _person(u.author) if u.author else "the seed import"
+            accepted = f" · accepted by {_person(u.decided_by)}" if u.decided_by else ""
+            decided = timezone.localtime(u.decided_at)
+            html.append(
+                f'<li><span class="transition">{transition}</span> <span class="meta"> '
+                f"as of {_day_month(u.as_of)} · by {author}{accepted} "
+                f'<time datetime="{decided.isoformat()}">'
+                f"{_day_month(decided)}, {decided:%H:%M}</time> </span></li>"
+            )
+        html.append("</ul></li>")
+    return mark_safe("".join(html))  # noqa: S308 - names, titles and references escaped above

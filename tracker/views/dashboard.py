@@ -231,9 +231,11 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
             url = None
             cells = [(status, n, None) for status, n in tally.items()]
         else:
+            # The same as links(**{dimension: key, "status": ...}), without re-encoding
+            # the row's filters for each of its cells.
             url = links(**{dimension: key})
             cells = [
-                (status, n, links(**{dimension: key, "status": status.value}) if n else None)
+                (status, n, f"{url}&{urlencode({'status': status.value})}" if n else None)
                 for status, n in tally.items()
             ]
         rows.append(
@@ -242,9 +244,7 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
                 "tally": tally,
                 "url": url,
                 "cells": cells,
-                "overdue_url": links(**{dimension: key, "overdue": 1})
-                if key is not None and tally.overdue
-                else None,
+                "overdue_url": f"{url}&overdue=1" if key is not None and tally.overdue else None,
                 "bar": charts.stacked_bar(tally.counts, width=100),
             }
         )
