@@ -13,7 +13,6 @@ from django.db.models import (
     Exists,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -210,24 +209,6 @@ class AddDays(Func):
         )
 
 
-class WeeksBefore(Func):
-    """Whole weeks from a date to a later one: 0 for the last seven days, 1 before that..."""
-
-    arity = 2
-    output_field = IntegerField()
-    template = "((%(expressions)s) / 7)"  # PostgreSQL: date - date is a number of days
-    arg_joiner = " - "
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST((julianday(%(expressions)s)) / 7 AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-
 def commitment_states(*, day, today, scope=Scope()):
     """Each commitment's (id, area id, owner id, status, next review due) as known on `day`.
 
@@ -324,40 +305,52 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
 
     Walks back from `end_counts` (the snapshot on `until`): a period that started in a week
     was not yet there before it, one that ended was; a commitment created in a week did not
-    exist before it. Three grouped queries over the window's rows only.
+    exist before it. One query over the window's rows only: each part is counted by day
+    first, in the order of its index, and only those counts are put into weeks.
     """
     start = until - dt.timedelta(weeks=weeks)
-
-    def weeks_before(field):
-        return WeeksBefore(Value(until, output_field=DateField()), field)
-
     periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
-    started = defaultdict(lambda: defaultdict(int))
-    for week, status, n in (
-        periods.filter(valid_from__gt=start, valid_from__lte=until)
-        .values_list(weeks_before("valid_from"), "status")
-        .annotate(n=Count("id"))
-    ):
-        started[week][status] += n
-    ended = defaultdict(lambda: defaultdict(int))
-    for week, status, n in (
-        periods.filter(valid_to__gt=start, valid_to__lte=until)
-        .values_list(weeks_before("valid_to"), "status")
-        .annotate(n=Count("id"))
-    ):
-        ended[week][status] += n
-    created = defaultdict(int)
-    for week, n in (
-        scope.commitments()
+    parts = {
+        "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
+        .values_list("valid_from", "status")
+        .annotate(n=Count("id")),
+        "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
+        .values_list("valid_to", "status")
+        .annotate(n=Count("id")),
+        "created": scope.commitments()
         .filter(
             created_at__gte=start_of_day(start + ONE_DAY),
             created_at__lt=start_of_day(until + ONE_DAY),
         )
         .order_by()
-        .values_list(weeks_before(TruncDate("created_at")))
-        .annotate(n=Count("id"))
-    ):
-        created[week] += n
+        .values_list(TruncDate("created_at"), Value(NOT_ASSESSED))
+        .annotate(n=Count("id")),
+    }
+    ctes, selects, params = [], [], []
+    for kind, queryset in parts.items():
+        sql, part_params = queryset.query.sql_with_params()
+        ctes.append(f"{kind} (day, status, n) AS ({sql})")
+        selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
+        params += part_params
+    # Whole weeks before `until`: 0 for the last seven days, 1 before that...
+    if connection.vendor == "sqlite":
+        week = "CAST((julianday(%s) - julianday(t.day)) / 7 AS INTEGER)"
+    else:
+        week = "(CAST(%s AS DATE) - t.day) / 7"  # date - date is a number of days
+    sql = f"""
+        WITH {", ".join(ctes)}
+        SELECT t.kind, {week}, t.status, SUM(t.n)
+          FROM ({" UNION ALL ".join(selects)}) t
+         GROUP BY 1, 2, 3
+    """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, until])
+        rows = cursor.fetchall()
+    counts = {kind: defaultdict(lambda: defaultdict(int)) for kind in parts}
+    for kind, week, status, n in rows:
+        counts[kind][week][status] += n
+    started, ended = counts["started"], counts["ended"]
+    created = defaultdict(int, {k: n[NOT_ASSESSED] for k, n in counts["created"].items()})
 
     # "Not yet assessed" is whatever is left: commitments with no period yet, and the
     # (rare) periods whose status is itself "not yet assessed".
@@ -487,9 +480,9 @@ class Dashboard:
 def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
     """Everything the dashboard shows, as known on `day`.
 
-    Eight queries whatever the data (seven when no commitment needs naming): the snapshot,
-    the commitments that got worse, the named commitments, three for the trend, two for
-    what changed."""
+    Six queries whatever the data (five when no commitment needs naming): the snapshot,
+    the commitments that got worse, the named commitments, the trend, two for what
+    changed."""
     snap = snapshot(day=day, today=today, scope=scope, limit=limit)
     worse = worsened(since=since, until=until, scope=scope)
     ids = {row[0] for row in snap.at_risk + snap.overdue + worse[:limit]}
