@@ -284,8 +284,16 @@ class Commitment(models.Model):
             models.Index(fields=["next_review_due"], name="tracker_cmt_review_idx"),
             models.Index(fields=["-last_update_at"], name="tracker_cmt_lastupd_idx"),
             models.Index(fields=["title"], name="tracker_cmt_title_idx"),
-            models.Index(fields=["area", "current_status"], name="tracker_cmt_area_status_idx"),
-            models.Index(fields=["owner", "current_status"], name="tracker_cmt_owner_status_idx"),
+            # The dashboard counts today's commitments by area and by owner from these
+            # alone, in their order: due date and creation are there to be read, not sought.
+            models.Index(
+                fields=["area", "current_status", "next_review_due", "created_at"],
+                name="tracker_cmt_area_state_idx",
+            ),
+            models.Index(
+                fields=["owner", "current_status", "next_review_due", "created_at"],
+                name="tracker_cmt_owner_state_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -133,10 +133,10 @@ class Tally:
     counts: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(Status.values, 0))
     overdue: int = 0
 
-    def add(self, status, n, overdue=False):
+    def add(self, status, n, overdue=0):
+        """Count `n` commitments in `status`, `overdue` of them overdue for review."""
         self.counts[status] += n
-        if overdue:
-            self.overdue += n
+        self.overdue += overdue
 
     @property
     def total(self):
@@ -233,52 +233,62 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
 
     One query: the per-commitment state is a common table expression, read by five
-    branches (three breakdowns and two short lists) so it is computed only once.
+    branches (three breakdowns and two short lists) so it is computed only once. Today's
+    state is the copied fields: then all but the party breakdown read the table itself,
+    in the order of an index (area or owner, status), and need not sort it.
     """
     state_sql, state_params = commitment_states(
         day=day, today=today, scope=scope
     ).query.sql_with_params()
-    late = "s.due < %s"
+    columns = "(id, area_id, owner_id, status, due)"
+    ctes, params = [f"s {columns} AS MATERIALIZED ({state_sql})"], [*state_params]
+    if day >= today:
+        ctes.append(f"t {columns} AS NOT MATERIALIZED ({state_sql})")
+        params += state_params
+    t = "t" if day >= today else "s"
     sql = f"""
-        WITH s (id, area_id, owner_id, status, due) AS ({state_sql})
-        SELECT 'area', s.area_id, s.status, {late}, COUNT(*), CAST(NULL AS DATE)
-          FROM s GROUP BY 2, 3, 4
+        WITH {", ".join(ctes)}
+        SELECT 'area', {t}.area_id, {t}.status, COUNT(*),
+               SUM(CASE WHEN {t}.due < %s THEN 1 ELSE 0 END), CAST(NULL AS DATE)
+          FROM {t} GROUP BY 2, 3
         UNION ALL
-        SELECT 'owner', s.owner_id, s.status, {late}, COUNT(*), NULL FROM s GROUP BY 2, 3, 4
+        SELECT 'owner', {t}.owner_id, {t}.status, COUNT(*),
+               SUM(CASE WHEN {t}.due < %s THEN 1 ELSE 0 END), NULL
+          FROM {t} GROUP BY 2, 3
         UNION ALL
-        SELECT 'party', cp.party_id, s.status, {late}, COUNT(*), NULL
+        SELECT 'party', cp.party_id, s.status, COUNT(*),
+               SUM(CASE WHEN s.due < %s THEN 1 ELSE 0 END), NULL
           FROM s JOIN {CommitmentParty._meta.db_table} cp ON cp.commitment_id = s.id
-          GROUP BY 2, 3, 4
+          GROUP BY 2, 3
         UNION ALL
         SELECT * FROM (
-          SELECT 'risk', s.id, s.status, {late}, 1, s.due FROM s
-          WHERE s.status IN (%s, %s)
-          ORDER BY s.status DESC, s.due, s.id LIMIT %s
+          SELECT 'risk', {t}.id, {t}.status, 1, 0, {t}.due FROM {t}
+          WHERE {t}.status IN (%s, %s)
+          ORDER BY {t}.status DESC, {t}.due, {t}.id LIMIT %s
         ) risky
         UNION ALL
         SELECT * FROM (
-          SELECT 'late', s.id, s.status, {late}, 1, s.due FROM s
-          WHERE {late} ORDER BY s.due, s.id LIMIT %s
+          SELECT 'late', {t}.id, {t}.status, 1, 1, {t}.due FROM {t}
+          WHERE {t}.due < %s ORDER BY {t}.due, {t}.id LIMIT %s
         ) late
     """  # noqa: S608 - only our own table names and Django's compiled SQL are interpolated
     # "stalled" sorts before "at_risk" descending: the worse of the two comes first.
-    params = [*state_params, day, day, day, day, Status.AT_RISK, Status.STALLED, limit]
-    params += [day, day, limit]
+    params += [day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
 
     groups = {"area": defaultdict(Tally), "owner": defaultdict(Tally), "party": defaultdict(Tally)}
     tally, at_risk, overdue = Tally(), [], []
-    for kind, key, status, is_late, n, due in rows:
+    for kind, key, status, n, late, due in rows:
         if kind == "risk":
             at_risk.append((key, status, as_date(due)))
         elif kind == "late":
             overdue.append((key, as_date(due)))
         else:
-            groups[kind][key].add(status, n, bool(is_late))
+            groups[kind][key].add(status, n, late)
             if kind == "area":  # every commitment has exactly one area
-                tally.add(status, n, bool(is_late))
+                tally.add(status, n, late)
     return Snapshot(
         day=day,
         tally=tally,
@@ -420,8 +430,20 @@ def status_changes(*, since, until, scope=Scope(), limit=50):
         updates=Count("id"), commitments=Count("commitment", distinct=True)
     )
     groups = {}
-    latest = updates.select_related("commitment", "author", "decided_by").order_by(
-        "-decided_at", "-id"
+    people = ["first_name", "last_name", "username"]
+    latest = (
+        updates.select_related("commitment", "author", "decided_by")
+        # Only what the dashboard shows: rows of three models are costly to build.
+        .only(
+            "commitment__reference",
+            "commitment__title",
+            "status",
+            "previous_status",
+            "as_of",
+            "decided_at",
+            *(f"{person}__{name}" for person in ("author", "decided_by") for name in people),
+        )
+        .order_by("-decided_at", "-id")
     )
     for update in latest[:limit]:
         groups.setdefault(update.commitment_id, (update.commitment, []))[1].append(update)
@@ -489,7 +511,8 @@ def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
     commitments = {
         c.pk: c
         for c in Commitment.objects.filter(pk__in=ids)
-        .select_related("owner", "area")
+        .select_related("owner")
+        .only("reference", "title", "owner__first_name", "owner__last_name", "owner__username")
         .annotate(status_since=_status_since(day))
     }
     return Dashboard(
