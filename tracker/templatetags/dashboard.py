@@ -4,10 +4,12 @@ A breakdown by owner can have dozens of rows of ten linked counts each; rendered
 cell in the template language that alone took longer than all the dashboard's queries.
 """
 
+from functools import cache
+from html import escape  # Django's escape() is this, behind a slower lazy-string check
+
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .tracker import status_badge
@@ -77,8 +79,64 @@ def _day_month(day):
     return f"{day.day} {MONTHS_3[day.month].title()}"
 
 
+def _day_month_year(day):
+    """The date filter's "j M Y" (1 Dec 2026)."""
+    return f"{_day_month(day)} {day.year:04d}"
+
+
 def _person(user):
     return escape(user.get_full_name() or user.username)
+
+
+@cache
+def _badge(status):
+    return status_badge(status)
+
+
+def _link(c, attrs=""):
+    return (
+        f'<a{attrs} href="{escape(c.get_absolute_url())}"><span class="ref-inline">'
+        f"{escape(c.reference)}</span> {escape(c.title)}</a>"
+    )
+
+
+def _owner(c):
+    return f" · {_person(c.owner)}" if c.owner else ""
+
+
+@register.simple_tag
+def at_risk_items(rows):
+    """<li>s of the commitments at risk or stalled: status, link, since when, owner."""
+    return mark_safe(  # noqa: S308 - titles, references and names escaped
+        "".join(
+            f'<li>{_badge(status)} {_link(c)} <span class="meta">'
+            f"{f'since {_day_month_year(since)}' if since else ''}{_owner(c)}</span></li>"
+            for c, status, since, _due in rows
+        )
+    )
+
+
+@register.simple_tag
+def overdue_items(rows):
+    """<li>s of the commitments overdue for review: link, due date, owner."""
+    return mark_safe(  # noqa: S308 - titles, references and names escaped
+        "".join(
+            f'<li>{_link(c)} <span class="meta">due {_day_month_year(due)}{_owner(c)}</span></li>'
+            for c, due in rows
+        )
+    )
+
+
+@register.simple_tag
+def worsened_items(rows):
+    """<li>s of the commitments that got worse: from and to status, link."""
+    return mark_safe(  # noqa: S308 - titles and references escaped
+        "".join(
+            f'<li><span class="transition">{_badge(before)} <span aria-label="to">→</span> '
+            f"{_badge(after)}</span> {_link(c)}</li>"
+            for c, before, after in rows
+        )
+    )
 
 
 @register.simple_tag
@@ -86,19 +144,14 @@ def change_groups(groups):
     """<li>s of "what changed": each commitment with its latest accepted updates."""
     html = []
     for c, updates in groups:
-        html.append(
-            f'<li><a class="change-commitment" href="{escape(c.get_absolute_url())}">'
-            f'<span class="ref-inline">{escape(c.reference)}</span> {escape(c.title)}</a>'
-            '<ul class="change-updates">'
-        )
+        html.append(f'<li>{_link(c, ' class="change-commitment"')}<ul class="change-updates">')
         for u in updates:
             if u.changes_status:
                 transition = (
-                    f'{status_badge(u.previous_status)} <span aria-label="to">→</span> '
-                    f"{status_badge(u.status)}"
+                    f'{_badge(u.previous_status)} <span aria-label="to">→</span> {_badge(u.status)}'
                 )
             else:
-                transition = f'{status_badge(u.status)} <span class="muted small">confirmed</span>'
+                transition = f'{_badge(u.status)} <span class="muted small">confirmed</span>'
             author = _person(u.author) if u.author else "the seed import"
             accepted = f" · accepted by {_person(u.decided_by)}" if u.decided_by else ""
             decided = timezone.localtime(u.decided_at)

@@ -220,6 +220,9 @@ class ListLinks:
         return f"{self.base}?{urlencode(params)}" if params else self.base
 
 
+STATUS_PARAMS = {status: urlencode({"status": status.value}) for status in Status}
+
+
 def breakdown_rows(links, dimension, options, tallies, none_label=None):
     """Rows of a breakdown table; each count links to the list filtered to it."""
     rows = []
@@ -235,7 +238,7 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
             # the row's filters for each of its cells.
             url = links(**{dimension: key})
             cells = [
-                (status, n, f"{url}&{urlencode({'status': status.value})}" if n else None)
+                (status, n, f"{url}&{STATUS_PARAMS[status]}" if n else None)
                 for status, n in tally.items()
             ]
         rows.append(
