@@ -233,47 +233,42 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
 
     One query: the per-commitment state is a common table expression, read by five
-    branches (three breakdowns and two short lists) so it is computed only once. Today's
-    state is the copied fields: then all but the party breakdown read the table itself,
-    in the order of an index (area or owner, status), and need not sort it.
+    branches (three breakdowns and two short lists). On a past day it is computed once
+    (materialized); today's state is the copied fields, so each branch reads the table
+    itself, the breakdowns by area and owner in the order of an index, without sorting.
     """
     state_sql, state_params = commitment_states(
         day=day, today=today, scope=scope
     ).query.sql_with_params()
-    columns = "(id, area_id, owner_id, status, due)"
-    ctes, params = [f"s {columns} AS MATERIALIZED ({state_sql})"], [*state_params]
-    if day >= today:
-        ctes.append(f"t {columns} AS NOT MATERIALIZED ({state_sql})")
-        params += state_params
-    t = "t" if day >= today else "s"
+    materialized = "NOT MATERIALIZED" if day >= today else "MATERIALIZED"
+    # SQLite has no statistics to choose the join order by, and would start from the
+    # parties; CROSS JOIN makes it start from the commitments (PostgreSQL has no need).
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    late = "SUM(CASE WHEN s.due < %s THEN 1 ELSE 0 END)"
     sql = f"""
-        WITH {", ".join(ctes)}
-        SELECT 'area', {t}.area_id, {t}.status, COUNT(*),
-               SUM(CASE WHEN {t}.due < %s THEN 1 ELSE 0 END), CAST(NULL AS DATE)
-          FROM {t} GROUP BY 2, 3
+        WITH s (id, area_id, owner_id, status, due) AS {materialized} ({state_sql})
+        SELECT 'area', s.area_id, s.status, COUNT(*), {late}, CAST(NULL AS DATE)
+          FROM s GROUP BY 2, 3
         UNION ALL
-        SELECT 'owner', {t}.owner_id, {t}.status, COUNT(*),
-               SUM(CASE WHEN {t}.due < %s THEN 1 ELSE 0 END), NULL
-          FROM {t} GROUP BY 2, 3
+        SELECT 'owner', s.owner_id, s.status, COUNT(*), {late}, NULL FROM s GROUP BY 2, 3
         UNION ALL
-        SELECT 'party', cp.party_id, s.status, COUNT(*),
-               SUM(CASE WHEN s.due < %s THEN 1 ELSE 0 END), NULL
-          FROM s JOIN {CommitmentParty._meta.db_table} cp ON cp.commitment_id = s.id
+        SELECT 'party', cp.party_id, s.status, COUNT(*), {late}, NULL
+          FROM s {join} {CommitmentParty._meta.db_table} cp ON cp.commitment_id = s.id
           GROUP BY 2, 3
         UNION ALL
         SELECT * FROM (
-          SELECT 'risk', {t}.id, {t}.status, 1, 0, {t}.due FROM {t}
-          WHERE {t}.status IN (%s, %s)
-          ORDER BY {t}.status DESC, {t}.due, {t}.id LIMIT %s
+          SELECT 'risk', s.id, s.status, 1, 0, s.due FROM s
+          WHERE s.status IN (%s, %s)
+          ORDER BY s.status DESC, s.due, s.id LIMIT %s
         ) risky
         UNION ALL
         SELECT * FROM (
-          SELECT 'late', {t}.id, {t}.status, 1, 1, {t}.due FROM {t}
-          WHERE {t}.due < %s ORDER BY {t}.due, {t}.id LIMIT %s
+          SELECT 'late', s.id, s.status, 1, 1, s.due FROM s
+          WHERE s.due < %s ORDER BY s.due, s.id LIMIT %s
         ) late
     """  # noqa: S608 - only our own table names and Django's compiled SQL are interpolated
     # "stalled" sorts before "at_risk" descending: the worse of the two comes first.
-    params += [day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
+    params = [*state_params, day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
