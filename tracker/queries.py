@@ -318,10 +318,10 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
     parts = {
         "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
         .values_list("valid_from", "status")
-        .annotate(n=Count("id")),
+        .annotate(n=Count("*")),
         "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
         .values_list("valid_to", "status")
-        .annotate(n=Count("id")),
+        .annotate(n=Count("*")),
         "created": scope.commitments()
         .filter(
             created_at__gte=start_of_day(start + ONE_DAY),
@@ -329,7 +329,7 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         )
         .order_by()
         .values_list(TruncDate("created_at"), Value(NOT_ASSESSED))
-        .annotate(n=Count("id")),
+        .annotate(n=Count("*")),
     }
     ctes, selects, params = [], [], []
     for kind, queryset in parts.items():
