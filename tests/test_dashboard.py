@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from tests import factories
 from tests.dashboard_world import NOW, TODAY, at, build_world, counts
@@ -357,3 +358,15 @@ def test_a_count_opens_the_list_of_just_those_commitments(client, world):
         page = client.get(url).content.decode()
         shown = {ref for ref in ("C1", "C2", "C3", "C4", "C5") if f'id="row-{ref}"' in page}
         assert shown == expected, url
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland", "America/St_Johns"])
+def test_the_local_date_of_a_creation_is_the_day_where_the_user_is(db, zone):
+    # 23:30 UTC is already the next day in Auckland and still the same day in St John's.
+    created = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    c = factories.make_commitment(created_at=created)
+    with timezone.override(zone):
+        day = Commitment.objects.filter(pk=c.pk).values_list(
+            queries.LocalDate("created_at"), flat=True
+        )
+        assert day.get() == timezone.localdate(created)

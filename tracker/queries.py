@@ -209,6 +209,21 @@ class AddDays(Func):
         )
 
 
+class LocalDate(TruncDate):
+    """The local date of a datetime, as TruncDate, without a call into Python per row on SQLite.
+
+    Django's SQLite function converts from the zone the database stores datetimes in to
+    the local one; when the two are the same there is nothing to convert, and SQLite's own
+    date() gives the same day.
+    """
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if self.get_tzname() != connection.timezone_name:
+            return self.as_sql(compiler, connection)
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql})", params
+
+
 def commitment_states(*, day, today, scope=Scope()):
     """Each commitment's (id, area id, owner id, status, next review due) as known on `day`.
 
@@ -221,7 +236,7 @@ def commitment_states(*, day, today, scope=Scope()):
             status_on=F("current_status"), due_on=F("next_review_due")
         )
     else:
-        review_from = Coalesce(_last_known_as_of(day), TruncDate("created_at"))
+        review_from = Coalesce(_last_known_as_of(day), LocalDate("created_at"))
         commitments = commitments.annotate(
             status_on=Coalesce(_status_on(day), Value(NOT_ASSESSED)),
             due_on=AddDays(review_from, F("review_cadence_days")),
@@ -328,7 +343,7 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
             created_at__lt=start_of_day(until + ONE_DAY),
         )
         .order_by()
-        .values_list(TruncDate("created_at"), Value(NOT_ASSESSED))
+        .values_list(LocalDate("created_at"), Value(NOT_ASSESSED))
         .annotate(n=Count("*")),
     }
     ctes, selects, params = [], [], []
