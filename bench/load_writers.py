@@ -256,6 +256,7 @@ class Browser:
 
     def __init__(self, port):
         self.port = port
+        self.username = ""
         self.cookies = {}
         self.lock = threading.Lock()
 
@@ -296,6 +297,7 @@ class Browser:
         )
         if status != 302 or not self.cookies.get("sessionid"):
             raise LoadError(f"could not sign in as {username}: HTTP {status}")
+        self.username = username
 
 
 @dataclasses.dataclass
@@ -416,7 +418,12 @@ class Run:
             status, _, body = self.timed(
                 browser, "accept", "POST", f"/review/{pk}/accept/", {"comment": ""}
             )
-            if status == 302:
+            # 409 "Already accepted by <me>": my first attempt was accepted, then its
+            # answer was lost with a killed worker, and the re-sent form came too late.
+            mine = status == 409 and f"Already accepted by {browser.username}." in (
+                error_text(body)
+            )
+            if status == 302 or mine:
                 with self.lock:
                     self.accepted.add(pk)
             elif status is not None and status < 500:
