@@ -306,3 +306,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)

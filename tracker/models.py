@@ -731,6 +731,11 @@ class AuditAction(models.TextChoices):
     ACCEPT = "accept", "Accepted an update"
     RETURN = "return", "Returned an update"
     EXPORT = "export", "Exported data"
+    MFA_FAILED = "mfa_failed", "Second-step code refused"
+    MFA_ADDED = "mfa_added", "Added a second factor"
+    MFA_REMOVED = "mfa_removed", "Removed a second factor"
+    MFA_RESET = "mfa_reset", "Reset a user's second factor"
+    SSO_ROLES = "sso_roles", "Roles set by the identity provider"
 
 
 class AuditEvent(models.Model):

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .views import commitments, dashboard, exports, health, review
 
@@ -29,18 +28,6 @@ urlpatterns = [
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("healthz", health.healthz, name="healthz"),
-    # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
+    path("accounts/", include("tracker.accounts.urls")),
     path("admin/", admin.site.urls),
 ]
