@@ -173,6 +173,7 @@ MFA_FORMS = {"authenticate": "tracker.accounts.forms.AuthenticateForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Commitment Tracker"
+MFA_TOTP_TOLERANCE = 1  # a code of the previous or next 30 seconds too: phones' clocks drift
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Browsers allow WebAuthn on http://localhost; the server-side check needs this in development.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

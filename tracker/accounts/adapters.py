@@ -19,7 +19,6 @@ class AccountAdapter(DefaultAccountAdapter):
             "Please enter a correct username and password. Note that both fields may be "
             "case-sensitive."
         ),
-        "incorrect_code": "That code is not right. Check your authenticator app and try again.",
     }
 
     def is_open_for_signup(self, request):
@@ -42,6 +41,11 @@ def _fernet():
 class MFAAdapter(DefaultMFAAdapter):
     """TOTP secrets and recovery-code seeds are stored encrypted (Fernet, AES + HMAC): a copy
     of the database or a backup alone does not give anyone a user's codes."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": "That code is not right. Check your authenticator app and try again.",
+    }
 
     def encrypt(self, text):
         return _fernet().encrypt(text.encode()).decode()
