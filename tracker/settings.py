@@ -5,6 +5,7 @@ sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README, "Productio
 """
 
 import os
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -246,6 +247,11 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if OIDC_ISSUER:
+    # Starting single sign-on POSTs to the tracker, which redirects to the provider: browsers
+    # check form-action on every redirect of a form submission, so the provider is allowed.
+    _issuer = urllib.parse.urlsplit(OIDC_ISSUER)
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
 # Production hardening: on whenever DEBUG is off (each can be overridden).
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
