@@ -104,3 +104,13 @@ def test_without_an_issuer_there_is_no_single_sign_on():
     values = settings_in_a_fresh_process({"DEBUG": "0", "SECRET_KEY": "x" * 50})
     assert values["apps"] == [] and values["form_action"] == ["'self'"]
     assert values["require_2fa"] is True  # on by default in production
+
+
+def test_a_wrong_role_map_stops_the_app_at_start(settings):
+    from tracker.accounts.checks import check_sso_settings
+
+    settings.TRACKER_OIDC_ROLE_MAP = {"admins": "Superusers"}
+    [error] = check_sso_settings(None)
+    assert error.id == "tracker.E201" and "not Superusers" in error.msg
+    settings.TRACKER_OIDC_ROLE_MAP = MAP
+    assert check_sso_settings(None) == []

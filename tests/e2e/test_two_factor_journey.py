@@ -60,6 +60,14 @@ def test_an_analyst_enrols_and_signs_in_with_a_code(
     shot(page, "two-factor-recovery-codes")
 
     page.get_by_label("I have saved my recovery codes").check()
+    # Security keys and passkeys: allauth's WebAuthn script runs under the strict CSP too.
+    page.goto(f"{live_server.url}/accounts/2fa/webauthn/add/")
+    expect(page.get_by_role("heading", name="Add Security Key")).to_be_visible()
+    expect(page.get_by_label("Name")).to_be_visible()
+    assert page.evaluate("typeof window.allauth.webauthn.forms.addForm") == "function"
+    assert_accessible(page)
+    shot(page, "two-factor-add-security-key")
+    page.goto(f"{live_server.url}/accounts/2fa/recovery-codes/")
     page.get_by_role("link", name="Continue to the tracker").click()
     expect(page).to_have_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/commitments/")
