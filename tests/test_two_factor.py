@@ -2,6 +2,7 @@
 lockout of code guessing, TRACKER_REQUIRE_2FA, and the admin's reset."""
 
 import re
+import time
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -193,6 +194,21 @@ def test_password_and_code_failures_count_together(client, analyst, axes_on):
     sign_in(client)
     client.post(SECOND_STEP, {"code": "00000000"})
     assert client.post(SECOND_STEP, {"code": "00000000"}).status_code == 429
+
+
+def test_guessing_codes_to_confirm_a_change_locks_out_too(client, analyst, axes_on):
+    enrol(analyst)
+    sign_in(client)
+    client.post(SECOND_STEP, {"code": totp(SECRET)})
+    for _ in range(4):
+        assert client.post("/accounts/2fa/reauthenticate/", {"code": "00000000"}).status_code == 200
+    assert client.post("/accounts/2fa/reauthenticate/", {"code": "00000000"}).status_code == 429
+    response = client.post(
+        "/accounts/2fa/reauthenticate/", {"code": totp(SECRET, at=time.time() + 30)}
+    )
+    assert response.status_code == 429
+    events = AuditEvent.objects.filter(action="mfa_failed", detail="reauthentication")
+    assert events.count() == 5
 
 
 def test_the_lockout_is_per_user(client, analyst, other_analyst, axes_on):

@@ -170,7 +170,10 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 # that every app server shares, rather than by allauth's per-process cache.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 MFA_ADAPTER = "tracker.accounts.adapters.MFAAdapter"
-MFA_FORMS = {"authenticate": "tracker.accounts.forms.AuthenticateForm"}
+MFA_FORMS = {
+    "authenticate": "tracker.accounts.forms.AuthenticateForm",
+    "reauthenticate": "tracker.accounts.forms.ReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Commitment Tracker"

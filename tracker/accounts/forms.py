@@ -1,6 +1,8 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
+from allauth.mfa.base.forms import BaseAuthenticateForm
+from allauth.mfa.base.forms import ReauthenticateForm as AllauthReauthenticateForm
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
@@ -18,9 +20,10 @@ class LoginForm(AllauthLoginForm):
         return super().add_prefix("username" if field_name == "login" else field_name)
 
 
-class AuthenticateForm(AllauthAuthenticateForm):
-    """The second step of signing in. A locked-out user/address pair is refused before its
-    code is even looked at; each wrong code counts as a failed sign-in for django-axes (see
+class CodeForm(BaseAuthenticateForm):
+    """A second-factor code: at the second step of signing in, or to confirm it is you before
+    changing a second factor. A locked-out user/address pair is refused before its code is
+    even looked at; each wrong code counts as a failed sign-in for django-axes (see
     tracker.accounts.signals), so guessing codes ends in the same 429 as guessing passwords."""
 
     code = forms.CharField(
@@ -40,3 +43,11 @@ class AuthenticateForm(AllauthAuthenticateForm):
             request.axes_credentials = credentials
             raise forms.ValidationError("Too many failed sign-ins.")
         return super().clean_code()
+
+
+class AuthenticateForm(CodeForm, AllauthAuthenticateForm):
+    pass
+
+
+class ReauthenticateForm(CodeForm, AllauthReauthenticateForm):
+    pass
