@@ -43,7 +43,11 @@ def identity_provider(live_server, tmp_path):
         [sys.executable, "-m", "tests.oidc_provider.serve", str(port), CLIENT_ID]
         + [CLIENT_SECRET, redirect_uri],
         cwd=ROOT,
-        env={**os.environ, "OIDC_PROVIDER_DB": str(tmp_path / "idp.sqlite3")},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.oidc_provider.settings",
+            "OIDC_PROVIDER_DB": str(tmp_path / "idp.sqlite3"),
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -8,8 +8,6 @@ CLIENT_SECRET REDIRECT_URI`. Creates its users (password "idp-password"):
 import os
 import sys
 
-os.environ["DJANGO_SETTINGS_MODULE"] = "tests.oidc_provider.settings"  # never the tracker's
-
 PASSWORD = "idp-password"  # noqa: S105
 USERS = {
     "pat": ("Pat", "Provider", ["tracker-analysts"]),
@@ -47,6 +45,7 @@ def main():
     from django.core.servers.basehttp import run
 
     port, client_id, client_secret, redirect_uri = sys.argv[1:5]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.oidc_provider.settings"  # never the tracker's
     django.setup()
     set_up(client_id, client_secret, redirect_uri)
     run("127.0.0.1", int(port), WSGIHandler(), threading=True)
