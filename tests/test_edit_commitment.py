@@ -20,22 +20,7 @@ def url(commitment):
 
 
 def form_data(commitment, **changes):
-    commitment.refresh_from_db()
-    data = {
-        "title": commitment.title,
-        "description": commitment.description,
-        "area": commitment.area_id,
-        "event": commitment.event_id or "",
-        "target_date": commitment.target_date.isoformat() if commitment.target_date else "",
-        "review_cadence_days": commitment.review_cadence_days,
-        "parent": commitment.parent_id or "",
-        "assignees": [u.pk for u in commitment.assignees.all()],
-        "version": commitment.version,
-    }
-    if commitment.owner_id:
-        data["owner"] = commitment.owner_id
-    data.update(changes)
-    return data
+    return factories.edit_form_data(commitment, **changes)
 
 
 @pytest.fixture

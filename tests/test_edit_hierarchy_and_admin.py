@@ -22,19 +22,6 @@ def fent(db):
     return factories.make_commitment("FENT")
 
 
-def edit_form(commitment, **changes):
-    commitment.refresh_from_db()
-    data = {
-        "title": commitment.title,
-        "description": commitment.description,
-        "area": commitment.area_id,
-        "review_cadence_days": commitment.review_cadence_days,
-        "parent": commitment.parent_id or "",
-        "version": commitment.version,
-    }
-    return {**data, **changes}
-
-
 def test_two_managers_setting_parents_cannot_make_a_cycle(mil, fent, manager, other_manager):
     """Both forms were valid when opened; the second save is checked under the lock."""
     services.edit_commitment(commitment=fent, editor=manager, changes={"parent": mil})
@@ -49,7 +36,9 @@ def test_a_cycle_through_the_form_is_an_inline_error(client, mil, fent, manager)
     grandchild = factories.make_commitment("FENT-1", parent=fent)
     services.edit_commitment(commitment=fent, editor=manager, changes={"parent": mil})
     client.force_login(manager)
-    response = client.post("/commitments/MIL/edit/", edit_form(mil, parent=grandchild.pk))
+    response = client.post(
+        "/commitments/MIL/edit/", factories.edit_form_data(mil, parent=grandchild.pk)
+    )
     assert response.status_code == 422
     assert services.PARENT_CYCLE in response.content.decode()
     mil.refresh_from_db()
