@@ -170,9 +170,9 @@ def role_required(*checks):
     return decorator
 
 
-def commitment_for_update(request, reference, queryset=None):
+def commitment_for_update(request, reference):
     """The commitment, if this user may record status updates on it; 403 otherwise."""
-    commitment = get_object_or_404(queryset or Commitment.objects, reference=reference)
+    commitment = get_object_or_404(Commitment, reference=reference)
     if not can_record(request.user, commitment):
         deny(request, f"not owner or assignee of {reference}")
     return commitment
