@@ -47,7 +47,7 @@ class EditConflict(Exception):
     """The commitment was saved by someone else since the editor loaded it."""
 
     def __init__(self, current):
-        super().__init__(f"{current.reference} changed since version you started from")
+        super().__init__(f"{current.reference} changed since the version you started from")
         self.current = current
 
 
