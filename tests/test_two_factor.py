@@ -318,6 +318,21 @@ def test_an_admin_resets_a_second_factor_after_confirming(client, admin_user, an
     assert (event.username, event.target, event.detail) == ("root", "alice", "recovery_codes, totp")
 
 
+def test_only_admins_may_reset_a_second_factor(client, analyst):
+    from django.contrib.auth.models import Permission
+
+    staff = factories.make_user("sam", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    enrol(analyst)
+    client.force_login(staff)
+    form = {"action": "reset_second_factor", "_selected_action": [analyst.pk], "confirmed": "yes"}
+    client.post("/admin/auth/user/", form)
+    assert Authenticator.objects.filter(user=analyst).count() == 2
+    assert not AuditEvent.objects.filter(action="mfa_reset").exists()
+
+
 def test_the_reset_user_enrols_again(client, admin_user, analyst, require_2fa):
     enrol(analyst)
     from tracker.accounts.services import reset_second_factor

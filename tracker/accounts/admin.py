@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 
+from .. import access
 from . import services
 
 # No separate admin sign-in form that would skip the second factor: /admin/login/ sends
@@ -41,7 +42,13 @@ class TrackerUserAdmin(UserAdmin):
     def second_factors(self, user):
         return user.n_factors
 
-    @admin.action(description="Reset the second factor of the selected users")
+    def has_reset_second_factor_permission(self, request):
+        return access.can_reset_second_factor(request.user)
+
+    @admin.action(
+        description="Reset the second factor of the selected users",
+        permissions=["reset_second_factor"],
+    )
     def reset_second_factor(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(
