@@ -246,7 +246,7 @@ class Posted:
 
 
 def dashboard_pages(client, today, area_id):
-    """The dashboard, as of a year ago, its trend window, a filter (tracker/views/dashboard.py).
+    """The dashboard, as of a year ago, its trend window, a filter (tracker/dashboard/views.py).
 
     The trend is part of the dashboard page (12 months by default, `months` changes it).
     """

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.dashboard_world import NOW, TODAY, at, build_world, counts
-from tracker import queries
+from tracker.dashboard import queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from tests import factories
 from tests.dashboard_world import NOW, TODAY, at, build_world, counts
 from tests.test_dashboard import get
-from tracker import queries, services
+from tracker import services
+from tracker.dashboard import queries
 from tracker.models import Commitment, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db

@@ -406,3 +406,21 @@ def descendants(commitment):
                 found.add(child)
                 todo.append(child)
     return found
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Comment",
+    )
+
+
+class ReturnForm(DecisionForm):
+    comment = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is missing?",
+        error_messages={"required": "Say what is missing so the analyst can revise it."},
+    )

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review
+from .dashboard import views as dashboard
+from .views import commitments, exports, health, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),

@@ -30,6 +30,17 @@ class StatusUpdateQuerySet(models.QuerySet):
             .order_by("-as_of", "-created_at", "-id")
         )
 
+    def awaiting_decision_by(self, user):
+        """Updates waiting for a decision that this user may take (never their own)."""
+        return self.submitted().exclude(author=user)
+
+    def returned_to(self, user):
+        """The user's returned updates that no revision has answered yet."""
+        revised = StatusUpdate.objects.filter(revises=models.OuterRef("pk"))
+        return self.filter(author=user, review_state=StatusUpdate.ReviewState.RETURNED).exclude(
+            models.Exists(revised)
+        )
+
 
 class ReviewState(models.TextChoices):
     SUBMITTED = "submitted", "Pending review"

@@ -18,11 +18,12 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
-from .. import audit, queries
+from .. import audit
 from ..access import deny, has_role, role_required
+from ..dashboard import queries
+from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
 from ..templatetags.tracker import render_markdown
-from .dashboard import DashboardForm
 
 CHUNK = 2000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).

@@ -5,172 +5,21 @@ import datetime as dt
 import hashlib
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from .. import charts, dataversion, queries
+from .. import dataversion
 from ..access import role_required
 from ..models import Status
-
-PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
-PERIOD_DAYS = {"7d": 7, "30d": 30}
-WINDOWS = {3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months"}
-DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
-# Dates before this are refused: nothing older is tracked, and date arithmetic must not
-# run off the calendar (a trend two years before 1 January 1 AD).
-EARLIEST = dt.date(1900, 1, 1)
-
-
-def html_attrs(attrs):
-    """Django's django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class Select(forms.Select):
-    """Django's Select, written out in Python to the same HTML.
-
-    Through the template engine, an include per option and two per attribute list, the
-    filters' hundred-odd options took longer than most of the dashboard's queries.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group_name for group_name, _, _ in widget["optgroups"]):
-            return super().render(name, value, attrs, renderer)
-        options = "".join(
-            f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-            f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
-            for _, group, _ in widget["optgroups"]
-            for option in group
-        )
-        return mark_safe(  # noqa: S308 - every value escaped above
-            f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>'
-            f"{options}\n</select>"
-        )
-
-
-class DashboardForm(forms.Form):
-    """The dashboard's query string. Bad values are reported and then ignored, never fatal."""
-
-    area = forms.TypedChoiceField(
-        label="Area",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such area; showing all areas."},
-    )
-    party = forms.TypedChoiceField(
-        label="Party",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such party; showing all parties."},
-    )
-    owner = forms.TypedChoiceField(
-        label="Owner",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such owner; showing everyone's."},
-    )
-    as_of = forms.DateField(
-        label="As of",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The as-of date is not a date (YYYY-MM-DD); showing today."},
-    )
-    period = forms.ChoiceField(
-        choices=[("", "")] + list(PERIODS.items()),
-        required=False,
-        error_messages={"invalid_choice": "Unknown period; showing the last 7 days."},
-    )
-    since = forms.DateField(
-        label="From",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The start of the period is not a date (YYYY-MM-DD)."},
-    )
-    until = forms.DateField(
-        label="To",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The end of the period is not a date (YYYY-MM-DD)."},
-    )
-    months = forms.TypedChoiceField(
-        choices=list(WINDOWS.items()),
-        coerce=int,
-        required=False,
-        empty_value=None,
-        error_messages={"invalid_choice": "Unknown trend window; showing 12 months."},
-    )
-
-    def __init__(self, data, *, choices, today):
-        super().__init__(data)
-        self.today = today
-        everything = {"area": "All areas", "party": "All parties", "owner": "Everyone"}
-        for name, label in everything.items():
-            options = [(pk, option.label) for pk, option in choices[name].items()]
-            self.fields[name].choices = [("", label), *options]
-
-    def clean_as_of(self):
-        day = self.cleaned_data["as_of"]
-        if day and day > self.today:
-            raise forms.ValidationError(
-                f"{day:%d %b %Y} is in the future: nothing is known about it yet; showing today."
-            )
-        if day and day < EARLIEST:
-            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}; showing today.")
-        return day
-
-    def _clean_in_range(self, name):
-        day = self.cleaned_data[name]
-        if day and day < EARLIEST:
-            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}.")
-        return day
-
-    def clean_since(self):
-        return self._clean_in_range("since")
-
-    def clean_until(self):
-        return self._clean_in_range("until")
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        latest = data.get("as_of") or self.today
-        if until and until > latest:
-            self.add_error(
-                "until",
-                f"The period cannot end after {latest:%d %b %Y}; showing the last 7 days.",
-            )
-        if since and until and since > until:
-            self.add_error("since", "The period starts after it ends; showing the last 7 days.")
-            data.pop("until", None)
-        return data
-
-    def notices(self):
-        return [message for errors in self.errors.values() for message in errors]
+from . import charts, queries
+from .forms import DEFAULT_MONTHS, DEFAULT_PERIOD, PERIOD_DAYS, PERIODS, WINDOWS, DashboardForm
 
 
 @dataclasses.dataclass

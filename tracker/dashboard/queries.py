@@ -1,5 +1,4 @@
-"""Read-side queries shared by several pages: navigation counters, review queue, and the
-dashboard's aggregates (at the end of the file)."""
+"""The dashboard's aggregates."""
 
 import dataclasses
 import datetime as dt
@@ -21,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import (
+from ..models import (
     Area,
     Commitment,
     CommitmentParty,
@@ -29,32 +28,7 @@ from .models import (
     Status,
     StatusPeriod,
     StatusUpdate,
-    user_is_analyst,
-    user_is_manager,
 )
-
-
-def review_queue(user):
-    """Updates waiting for a decision that this user may take (never their own)."""
-    return StatusUpdate.objects.submitted().exclude(author=user)
-
-
-def returned_to(user):
-    """The user's returned updates that no revision has answered yet."""
-    revised = StatusUpdate.objects.filter(revises=OuterRef("pk"))
-    return StatusUpdate.objects.filter(
-        author=user, review_state=StatusUpdate.ReviewState.RETURNED
-    ).exclude(Exists(revised))
-
-
-def navigation_counts(user):
-    counts = {}
-    if user.is_superuser or user_is_manager(user):
-        counts["review"] = review_queue(user).count()
-    if user.is_superuser or user_is_analyst(user):
-        counts["returned"] = returned_to(user).count()
-    return counts
-
 
 # ---------------------------------------------------------------------------------------
 # The dashboard

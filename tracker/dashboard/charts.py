@@ -8,7 +8,7 @@ print stylesheet.
 import dataclasses
 import math
 
-from .models import Status
+from ..models import Status
 from .queries import STATUS_ORDER
 
 
