@@ -12,17 +12,11 @@ import time_machine
 from django.utils import timezone
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world, counts
+from tests.dashboard_world import TODAY, at, counts
 from tracker.dashboard import queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 def dashboard(**kwargs):

@@ -16,19 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world, counts
+from tests.dashboard_world import TODAY, counts
 from tests.test_dashboard import get
 from tracker import services
 from tracker.dashboard import queries
 from tracker.models import Commitment, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 # By hand, on the history of test_dashboard.world

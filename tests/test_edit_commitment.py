@@ -6,11 +6,10 @@ import re
 import pytest
 
 from tests import factories
+from tests.factories import HTMX
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(commitment):
@@ -34,12 +33,6 @@ def form_data(commitment, **changes):
         data["owner"] = commitment.owner_id
     data.update(changes)
     return data
-
-
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 # Permissions and methods

@@ -5,12 +5,11 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests import factories
+from tests.factories import HTMX
 from tracker import services
 from tracker.models import Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
