@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from pytest_django.asserts import assertContains
 
 from tests import factories
 from tests.factories import HTMX
@@ -302,3 +303,35 @@ def test_updates_and_decisions_are_in_the_audit_log(commitment, analyst, manager
         ),
         ("accept", "maria", "USCN-TEST", f"update {second.pk}"),
     ]
+
+
+# A seeded update: imported accepted, with no author and no decider -----------------
+
+
+@pytest.mark.parametrize("decision", ["accept", "return"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_deciding_a_seeded_update_says_it_was_imported_never_a_500(
+    client, manager, seeded, decision, htmx
+):
+    update = StatusUpdate.objects.get(commitment__reference="USCN-FENTANYL")
+    assert update.author is None and update.decided_by is None and update.is_accepted
+    client.force_login(manager)
+    headers = HTMX if htmx else {}
+    response = client.post(f"/review/{update.pk}/{decision}/", {"comment": "Why?"}, **headers)
+    assert response.status_code == 409
+    assertContains(
+        response,
+        '<p class="form-errors" role="alert">Already accepted by the seed import.</p>',
+        status_code=409,
+        html=True,
+    )
+    assertContains(
+        response,
+        '<p class="decision-outcome" role="status">'
+        '<span class="badge badge-accepted">Accepted</span> by the seed import on '
+        f'<time datetime="{update.decided_at.isoformat()}">{update.decided_at:%-d %b %Y, %H:%M}</time>'
+        "</p>",
+        status_code=409,
+        html=True,
+    )
+    assert state(update) == "accepted"

@@ -11,6 +11,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from . import fields as safe
 from .models import ANALYSTS, Area, Commitment, Party, Status, StatusUpdate
+from .people import display_name
 
 SORTS = {
     "": ("Reference", ["reference"]),
@@ -39,7 +40,7 @@ def status_rank():
 
 class OwnerChoiceField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class OwnerFilter(safe.ModelChoiceFilter):

@@ -23,6 +23,7 @@ from .models import (
     Status,
     StatusUpdate,
 )
+from .people import display_name
 
 EVIDENCE_SLOTS = 3
 NEW_SOURCE_FIELDS = {
@@ -335,12 +336,12 @@ DESCRIPTIVE_FIELDS = [
 
 class OwnerField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class AssigneesField(safe.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class CommitmentEditForm(forms.ModelForm):

@@ -29,6 +29,7 @@ from ..models import (
     StatusPeriod,
     StatusUpdate,
 )
+from ..people import display_name
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -456,7 +457,7 @@ def dashboard_choices():
         for pk, name, short in Party.objects.values_list("pk", "name", "short_name")
     }
     owners = {
-        user.pk: Option(user.get_full_name() or user.username, user.username)
+        user.pk: Option(display_name(user), user.username)
         for user in get_user_model()
         .objects.filter(Exists(Commitment.objects.filter(owner=OuterRef("pk"))))
         .only("pk", "username", "first_name", "last_name")

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..people import display_name
 from .choices import Confidence, Status, choices_condition
 from .commitments import Commitment
 from .reference import Source
@@ -167,6 +168,15 @@ class StatusUpdate(models.Model):
     @property
     def changes_status(self):
         return self.status != self.previous_status
+
+    @property
+    def decided_how(self):
+        """Who decided, in words: "by Maria Manager", "by the seed import", "on recording (no review step)"."""
+        if self.decided_by_id:
+            return f"by {display_name(self.decided_by)}"
+        if self.author_id is None:
+            return "by the seed import"
+        return "on recording (no review step)"
 
     @property
     def is_pending(self):

@@ -58,10 +58,7 @@ def decide(request, pk, *, accept):
                 )
         except services.ReviewConflict:
             update.refresh_from_db()
-            error = (
-                f"Already {update.get_review_state_display().lower()} by "
-                f"{update.decided_by.get_full_name() or update.decided_by.username}."
-            )
+            error = f"Already {update.get_review_state_display().lower()} {update.decided_how}."
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
