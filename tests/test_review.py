@@ -329,7 +329,8 @@ def test_deciding_a_seeded_update_says_it_was_imported_never_a_500(
         response,
         '<p class="decision-outcome" role="status">'
         '<span class="badge badge-accepted">Accepted</span> by the seed import on '
-        f'<time datetime="{update.decided_at.isoformat()}">{update.decided_at:%-d %b %Y, %H:%M}</time>'
+        f'<time datetime="{update.decided_at.isoformat()}">'
+        f"{update.decided_at:%-d %b %Y, %H:%M}</time>"
         "</p>",
         status_code=409,
         html=True,

@@ -99,6 +99,10 @@ class TrendChart:
     columns: list
     summary: str
 
+    @property
+    def plot_height(self):
+        return self.bottom - self.top
+
 
 def trend_chart(points, *, width=960, height=300):
     """A stacked area chart of weekly status counts (points: [TrendPoint], oldest first)."""

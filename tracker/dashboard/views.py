@@ -18,7 +18,7 @@ from django_htmx.http import push_url
 from .. import dataversion
 from ..access import role_required
 from ..models import Status
-from . import charts, queries
+from . import charts, fragments, queries
 from .forms import DEFAULT_MONTHS, DEFAULT_PERIOD, PERIOD_DAYS, PERIODS, WINDOWS, DashboardForm
 
 
@@ -128,13 +128,21 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
                 (status, n, f"{url}&{STATUS_PARAMS[status]}" if n else None)
                 for status, n in tally.items()
             ]
+        overdue_url = f"{url}&overdue=1" if key is not None and tally.overdue else None
         rows.append(
             {
                 "label": option.label if option else none_label,
                 "tally": tally,
                 "url": url,
                 "cells": cells,
-                "overdue_url": f"{url}&overdue=1" if key is not None and tally.overdue else None,
+                "overdue_url": overdue_url,
+                # What the row's cells show: total, a count per status, overdue, each with
+                # its link (or None).
+                "counts": [
+                    (tally.total, url),
+                    *((n, cell_url) for _status, n, cell_url in cells),
+                    (tally.overdue, overdue_url),
+                ],
                 "bar": charts.stacked_bar(tally.counts, width=100),
             }
         )
@@ -207,6 +215,11 @@ def render_dashboard(request, region_only=False):
     attention_change = tally.attention - sum(
         week_before.counts.get(s, 0) for s in Status.attention()
     )
+    chart = charts.trend_chart(data.trend)
+    trend_rows = [
+        (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
+        for p in reversed(data.trend)
+    ]
     context = {
         "form": form,
         "notices": form.notices(),
@@ -223,11 +236,12 @@ def render_dashboard(request, region_only=False):
         "attention_fall": -attention_change,
         "worsened_more": data.worsened_count - len(data.worsened),
         "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
-        "trend_rows": [
-            (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
-            for p in reversed(data.trend)
-        ],
-        "chart": charts.trend_chart(data.trend),
+        "chart": chart,
+        "fragments": {
+            "trend_rows": fragments.render("trend_rows", rows=trend_rows),
+            "trend_columns": fragments.render("trend_columns", chart=chart),
+            "change_groups": fragments.render("change_groups", groups=data.changes.groups),
+        },
         "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
         "links": {
             "all": links(),
@@ -246,13 +260,20 @@ def render_dashboard(request, region_only=False):
             (months, label, options.url(months=months)) for months, label in WINDOWS.items()
         ],
         "breakdowns": [
-            ("area", "By area", breakdown_rows(links, "area", choices["area"], snap.by_area)),
-            ("party", "By party", breakdown_rows(links, "party", choices["party"], snap.by_party)),
-            (
-                "owner",
-                "By owner",
-                breakdown_rows(links, "owner", choices["owner"], snap.by_owner, "Nobody"),
-            ),
+            (name, title, rows, fragments.render("breakdown_rows", rows=rows))
+            for name, title, rows in (
+                ("area", "By area", breakdown_rows(links, "area", choices["area"], snap.by_area)),
+                (
+                    "party",
+                    "By party",
+                    breakdown_rows(links, "party", choices["party"], snap.by_party),
+                ),
+                (
+                    "owner",
+                    "By owner",
+                    breakdown_rows(links, "owner", choices["owner"], snap.by_owner, "Nobody"),
+                ),
+            )
         ],
         "statuses": queries.STATUS_ORDER,
         "nav_section": "dashboard",

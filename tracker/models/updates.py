@@ -171,7 +171,8 @@ class StatusUpdate(models.Model):
 
     @property
     def decided_how(self):
-        """Who decided, in words: "by Maria Manager", "by the seed import", "on recording (no review step)"."""
+        """Who decided, in words: "by Maria Manager", "by the seed import", or "on
+        recording (no review step)"."""
         if self.decided_by_id:
             return f"by {display_name(self.decided_by)}"
         if self.author_id is None:
