@@ -3,8 +3,7 @@
 import datetime as dt
 
 from django import forms
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.template.loader import get_template
 
 PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
 PERIOD_DAYS = {"7d": 7, "30d": 30}
@@ -15,38 +14,19 @@ DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 EARLIEST = dt.date(1900, 1, 1)
 
 
-def html_attrs(attrs):
-    """Django's django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
 class Select(forms.Select):
-    """Django's Select, written out in Python to the same HTML.
+    """Django's Select, drawn by one template (templates/tracker/widgets/select.html).
 
-    Through the template engine, an include per option and two per attribute list, the
+    Through Django's own template, an include per option and two per attribute list, the
     filters' hundred-odd options took longer than most of the dashboard's queries.
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group_name for group_name, _, _ in widget["optgroups"]):
+        context = self.get_context(name, value, attrs)
+        if any(group_name for group_name, _, _ in context["widget"]["optgroups"]):
             return super().render(name, value, attrs, renderer)
-        options = "".join(
-            f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-            f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
-            for _, group, _ in widget["optgroups"]
-            for option in group
-        )
-        return mark_safe(  # noqa: S308 - every value escaped above
-            f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>'
-            f"{options}\n</select>"
-        )
+        context["attrs"] = context["widget"]["attrs"]
+        return get_template("tracker/widgets/select.html").render(context)
 
 
 class DashboardForm(forms.Form):
