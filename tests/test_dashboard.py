@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from tests import factories
 from tests.dashboard_world import TODAY, at, counts
@@ -266,6 +267,23 @@ def test_what_changed_presets_and_custom_ranges(client, world, query, since, unt
 def test_the_trend_window_can_be_chosen(client, world):
     assert len(get(client, world.manager).context["d"].trend) == 53  # 52 weeks and today
     assert len(get(client, world.manager, "?months=3").context["d"].trend) == 14
+
+
+def test_the_trend_starts_at_the_first_week_with_a_commitment(client, world):
+    response = get(client, world.manager)
+    full, shown = response.context["d"].trend, response.context["trend"]
+    assert full[0].total == 0 and shown[0].total > 0
+    assert shown == full[len(full) - len(shown) :]
+    first_created = dt.date(2026, 1, 5)  # C4, the oldest commitment
+    assert shown[0].day - dt.timedelta(days=7) < first_created <= shown[0].day
+    assertContains(response, f"weekly, {shown[0].day:%-d %b %Y} – 2 Mar 2026")
+
+
+def test_a_fresh_install_says_the_trend_needs_more_history(client, manager, seeded):
+    response = get(client, manager)
+    assert len(response.context["trend"]) == 1
+    assert 'class="trend-chart"' not in response.content.decode()
+    assertContains(response, "Not enough history yet", count=1)
 
 
 def test_exports_and_feed_links_carry_the_filters(client, world):

@@ -336,3 +336,20 @@ def test_deciding_a_seeded_update_says_it_was_imported_never_a_500(
         html=True,
     )
     assert state(update) == "accepted"
+
+
+def test_accept_and_return_look_different_and_say_what_they_do(client, manager, pending):
+    client.force_login(manager)
+    page = client.get("/review/")
+    assertContains(
+        page,
+        '<button type="submit" class="button button-accept">'
+        '<span aria-hidden="true">✓</span> Accept</button>',
+        html=True,
+    )
+    assertContains(
+        page,
+        '<button type="submit" class="button button-return">'
+        '<span aria-hidden="true">↩</span> Return to analyst</button>',
+        html=True,
+    )

@@ -104,6 +104,12 @@ class TrendChart:
         return self.bottom - self.top
 
 
+def from_first_data(points):
+    """The trend's points from the first week that counts any commitment (or none)."""
+    first = next((i for i, p in enumerate(points) if p.total), len(points))
+    return points[first:]
+
+
 def trend_chart(points, *, width=960, height=300):
     """A stacked area chart of weekly status counts (points: [TrendPoint], oldest first)."""
     left, right, top, bottom = 44, width - 12, 12, height - 28

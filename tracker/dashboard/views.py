@@ -215,10 +215,13 @@ def render_dashboard(request, region_only=False):
     attention_change = tally.attention - sum(
         week_before.counts.get(s, 0) for s in Status.attention()
     )
-    chart = charts.trend_chart(data.trend)
+    # The trend starts at the first week with a commitment: a fresh install has no
+    # empty year before its first week.
+    trend = charts.from_first_data(data.trend)
+    chart = charts.trend_chart(trend) if len(trend) > 1 else None
     trend_rows = [
         (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
-        for p in reversed(data.trend)
+        for p in reversed(trend)
     ]
     context = {
         "form": form,
@@ -237,9 +240,10 @@ def render_dashboard(request, region_only=False):
         "worsened_more": data.worsened_count - len(data.worsened),
         "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
         "chart": chart,
+        "trend": trend,
         "fragments": {
             "trend_rows": fragments.render("trend_rows", rows=trend_rows),
-            "trend_columns": fragments.render("trend_columns", chart=chart),
+            "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
             "change_groups": fragments.render("change_groups", groups=data.changes.groups),
         },
         "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
