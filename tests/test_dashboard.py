@@ -14,7 +14,7 @@ from pytest_django.asserts import assertContains
 
 from tests import factories
 from tests.dashboard_world import TODAY, at, counts
-from tracker.dashboard import queries
+from tracker.dashboard import history, overview, queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def dashboard(**kwargs):
     options = {"day": TODAY, "today": TODAY, "since": dt.date(2026, 2, 24), "until": TODAY}
-    return queries.dashboard(**{**options, **kwargs})
+    return overview.dashboard(**{**options, **kwargs})
 
 
 # The aggregates
@@ -77,14 +77,14 @@ def test_needs_attention_lists_the_worst_first(world):
 def test_got_worse_compares_the_day_before_the_period_with_its_end(world):
     # 12 Jan–2 Feb: C1 went from not assessed to in progress (not comparable), C3 to
     # stalled (same), C2 to fulfilled: nothing got worse. Over 1–28 Feb C1 fell.
-    assert queries.worsened(since=dt.date(2026, 1, 12), until=dt.date(2026, 2, 2)) == []
-    assert queries.worsened(since=dt.date(2026, 2, 1), until=dt.date(2026, 2, 28)) == [
+    assert history.worsened(since=dt.date(2026, 1, 12), until=dt.date(2026, 2, 2)) == []
+    assert history.worsened(since=dt.date(2026, 2, 1), until=dt.date(2026, 2, 28)) == [
         (world.c1.pk, Status.IN_PROGRESS, Status.AT_RISK)
     ]
 
 
 def test_what_changed_groups_accepted_updates_by_commitment(world):
-    changes = queries.status_changes(since=dt.date(2026, 1, 1), until=TODAY)
+    changes = history.status_changes(since=dt.date(2026, 1, 1), until=TODAY)
     assert (changes.updates, changes.commitments) == (4, 3)  # C5's pending update not counted
     groups = [
         (c.reference, [(u.previous_status, u.status) for u in us]) for c, us in changes.groups
@@ -94,9 +94,9 @@ def test_what_changed_groups_accepted_updates_by_commitment(world):
         ("C2", [(Status.NOT_ASSESSED, Status.FULFILLED)]),
         ("C3", [(Status.NOT_ASSESSED, Status.STALLED)]),
     ]
-    week = queries.status_changes(since=dt.date(2026, 2, 24), until=TODAY)
+    week = history.status_changes(since=dt.date(2026, 2, 24), until=TODAY)
     assert (week.updates, week.commitments) == (1, 1)
-    yesterday = queries.status_changes(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))
+    yesterday = history.status_changes(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))
     assert yesterday.updates == 0
 
 

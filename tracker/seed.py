@@ -6,6 +6,7 @@ creates what is missing, so a second run changes nothing and never undoes later 
 """
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -293,99 +294,87 @@ def _read_indicator(check, ind, sub, sources):
 def load_seed(path):
     """Load a seed file; returns a dict of how many objects of each kind were created."""
     data = read_seed(path)
-    created = dict.fromkeys(
-        [
-            "areas",
-            "parties",
-            "events",
-            "sources",
-            "commitments",
-            "status updates",
-            "indicators",
-            "measurements",
-        ],
-        0,
-    )
-
-    def count(kind, was_created):
-        created[kind] += int(was_created)
-
-    areas = {}
-    for slug, fields in data["areas"].items():
-        areas[slug], new = Area.objects.get_or_create(slug=slug, defaults=fields)
-        count("areas", new)
-    parties = {}
-    for name, fields in data["parties"].items():
-        parties[name], new = Party.objects.get_or_create(name=name, defaults=fields)
-        count("parties", new)
-    events = {}
-    for key, fields in data["events"].items():
-        events[key], new = Event.objects.get_or_create(
-            name=fields["name"], date=fields["date"], defaults=fields
-        )
-        count("events", new)
-    sources = {}
-    for key, fields in data["sources"].items():
-        sources[key], new = Source.objects.get_or_create(
-            title=fields["title"],
-            kind=fields["kind"],
-            publisher=fields["publisher"],
-            defaults=fields,
-        )
-        count("sources", new)
-
+    created = Counter()
+    tables = _load_tables(data, created)
     for item in data["commitments"]:
-        commitment, new = Commitment.objects.get_or_create(
-            reference=item["reference"],
-            defaults={
-                "title": item["title"],
-                "description": item["description"],
-                "area": areas[item["area"]],
-                "event": events.get(item["event"]),
-            },
+        _load_commitment(item, tables, created)
+    kinds = ["areas", "parties", "events", "sources", "commitments", "status updates"]
+    return {kind: created[kind] for kind in [*kinds, "indicators", "measurements"]}
+
+
+def _load_tables(data, created):
+    """Areas, parties, events and sources: {kind: {key in the file: object}}."""
+    tables = {"areas": {}, "parties": {}, "events": {}, "sources": {}}
+    lookups = {
+        "areas": (Area, lambda key, fields: {"slug": key}),
+        "parties": (Party, lambda key, fields: {"name": key}),
+        "events": (Event, lambda key, fields: {"name": fields["name"], "date": fields["date"]}),
+        "sources": (
+            Source,
+            lambda key, fields: {k: fields[k] for k in ("title", "kind", "publisher")},
+        ),
+    }
+    for kind, (model, lookup) in lookups.items():
+        for key, fields in data[kind].items():
+            tables[kind][key], new = model.objects.get_or_create(
+                **lookup(key, fields), defaults=fields
+            )
+            created[kind] += new
+    return tables
+
+
+def _load_commitment(item, tables, created):
+    sources = tables["sources"]
+    commitment, new = Commitment.objects.get_or_create(
+        reference=item["reference"],
+        defaults={
+            "title": item["title"],
+            "description": item["description"],
+            "area": tables["areas"][item["area"]],
+            "event": tables["events"].get(item["event"]),
+        },
+    )
+    created["commitments"] += new
+    for bound in item["parties"]:
+        CommitmentParty.objects.get_or_create(
+            commitment=commitment,
+            party=tables["parties"][bound["party"]],
+            defaults={"must_deliver": bound["must_deliver"]},
         )
-        count("commitments", new)
-        for bound in item["parties"]:
-            CommitmentParty.objects.get_or_create(
-                commitment=commitment,
-                party=parties[bound["party"]],
-                defaults={"must_deliver": bound["must_deliver"]},
-            )
-        upd = item["status_update"]
-        if upd and not commitment.status_updates.exists():
-            services.record_status_update(
-                commitment=commitment,
-                author=None,
-                status=upd["status"],
-                progress=upd["progress"],
-                confidence=upd["confidence"],
-                assessment=upd["assessment"],
-                as_of=upd["as_of"] or timezone.localdate(),
-                evidence=[
-                    services.EvidenceItem(
-                        source=sources[ev["source"]],
-                        quote=ev["quote"],
-                        speaker=ev["speaker"],
-                        locator=ev["locator"],
-                    )
-                    for ev in upd["evidence"]
-                ],
-            )
-            count("status updates", True)
-        for ind in item["indicators"]:
-            fields = {k: v for k, v in ind.items() if k != "measurements"}
-            indicator, new = Indicator.objects.get_or_create(
-                commitment=commitment, name=ind["name"], defaults=fields
-            )
-            count("indicators", new)
-            for m in ind["measurements"]:
-                _, new = Measurement.objects.get_or_create(
-                    indicator=indicator,
-                    value=m["value"],
-                    qualifier=m["qualifier"],
-                    measured_on=m["measured_on"],
-                    source=sources[m["source"]],
-                    defaults={"note": m["note"]},
+    upd = item["status_update"]
+    if upd and not commitment.status_updates.exists():
+        services.record_status_update(
+            commitment=commitment,
+            author=None,
+            status=upd["status"],
+            progress=upd["progress"],
+            confidence=upd["confidence"],
+            assessment=upd["assessment"],
+            as_of=upd["as_of"] or timezone.localdate(),
+            evidence=[
+                services.EvidenceItem(
+                    source=sources[ev["source"]],
+                    quote=ev["quote"],
+                    speaker=ev["speaker"],
+                    locator=ev["locator"],
                 )
-                count("measurements", new)
-    return created
+                for ev in upd["evidence"]
+            ],
+        )
+        created["status updates"] += 1
+    for ind in item["indicators"]:
+        fields = {k: v for k, v in ind.items() if k != "measurements"}
+        indicator, new = Indicator.objects.get_or_create(
+            commitment=commitment, name=ind["name"], defaults=fields
+        )
+        created["indicators"] += new
+        for m in ind["measurements"]:
+            _, new = Measurement.objects.get_or_create(
+                indicator=indicator,
+                value=m["value"],
+                qualifier=m["qualifier"],
+                measured_on=m["measured_on"],
+                source=sources[m["source"]],
+                defaults={"note": m["note"]},
+            )
+            created["measurements"] += new

@@ -29,59 +29,43 @@ class Select(forms.Select):
         return get_template("tracker/widgets/select.html").render(context)
 
 
-class DashboardForm(forms.Form):
-    """The dashboard's query string. Bad values are reported and then ignored, never fatal."""
+def _filter(label, invalid):
+    """An optional id from the choices the form is given (area, party, owner)."""
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=Select,
+        error_messages={"invalid_choice": invalid},
+    )
 
-    area = forms.TypedChoiceField(
-        label="Area",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such area; showing all areas."},
-    )
-    party = forms.TypedChoiceField(
-        label="Party",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such party; showing all parties."},
-    )
-    owner = forms.TypedChoiceField(
-        label="Owner",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such owner; showing everyone's."},
-    )
-    as_of = forms.DateField(
-        label="As of",
+
+def _date(label, invalid):
+    """An optional YYYY-MM-DD date, with the browser's date picker."""
+    return forms.DateField(
+        label=label,
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The as-of date is not a date (YYYY-MM-DD); showing today."},
+        error_messages={"invalid": invalid},
     )
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's query string. Bad values are reported and then ignored, never fatal."""
+
+    area = _filter("Area", "There is no such area; showing all areas.")
+    party = _filter("Party", "There is no such party; showing all parties.")
+    owner = _filter("Owner", "There is no such owner; showing everyone's.")
+    as_of = _date("As of", "The as-of date is not a date (YYYY-MM-DD); showing today.")
     period = forms.ChoiceField(
         choices=[("", "")] + list(PERIODS.items()),
         required=False,
         error_messages={"invalid_choice": "Unknown period; showing the last 7 days."},
     )
-    since = forms.DateField(
-        label="From",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The start of the period is not a date (YYYY-MM-DD)."},
-    )
-    until = forms.DateField(
-        label="To",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The end of the period is not a date (YYYY-MM-DD)."},
-    )
+    since = _date("From", "The start of the period is not a date (YYYY-MM-DD).")
+    until = _date("To", "The end of the period is not a date (YYYY-MM-DD).")
     months = forms.TypedChoiceField(
         choices=list(WINDOWS.items()),
         coerce=int,

@@ -18,7 +18,7 @@ from django_htmx.http import push_url
 from .. import dataversion
 from ..access import role_required
 from ..models import Status
-from . import charts, fragments, queries
+from . import charts, fragments, overview, queries
 from .forms import DEFAULT_MONTHS, DEFAULT_PERIOD, PERIOD_DAYS, PERIODS, WINDOWS, DashboardForm
 
 
@@ -195,12 +195,46 @@ def dashboard(request):
     return render(request, "tracker/dashboard_page.html", context)
 
 
+def trend_context(data):
+    """The trend's chart and table. It starts at the first week with a commitment: a fresh
+    install has no empty year before its first week."""
+    trend = charts.from_first_data(data.trend)
+    chart = charts.trend_chart(trend) if len(trend) > 1 else None
+    rows = [
+        (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
+        for p in reversed(trend)
+    ]
+    return {
+        "chart": chart,
+        "trend": trend,
+        "fragments": {
+            "trend_rows": fragments.render("trend_rows", rows=rows),
+            "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
+            "change_groups": fragments.render("change_groups", groups=data.changes.groups),
+        },
+    }
+
+
+def breakdowns(links, choices, snap):
+    """(dimension, title, rows, the rows drawn) for each breakdown table."""
+    tables = [
+        ("area", "By area", snap.by_area, None),
+        ("party", "By party", snap.by_party, None),
+        ("owner", "By owner", snap.by_owner, "Nobody"),
+    ]
+    result = []
+    for name, title, tallies, none_label in tables:
+        rows = breakdown_rows(links, name, choices[name], tallies, none_label)
+        result.append((name, title, rows, fragments.render("breakdown_rows", rows=rows)))
+    return result
+
+
 def render_dashboard(request, region_only=False):
     today = timezone.localdate()
     choices = queries.dashboard_choices()
     form = DashboardForm(request.GET, choices=choices, today=today)
     options = resolve(form, today)
-    data = queries.dashboard(
+    data = overview.dashboard(
         day=options.day,
         today=today,
         since=options.since,
@@ -215,14 +249,6 @@ def render_dashboard(request, region_only=False):
     attention_change = tally.attention - sum(
         week_before.counts.get(s, 0) for s in Status.attention()
     )
-    # The trend starts at the first week with a commitment: a fresh install has no
-    # empty year before its first week.
-    trend = charts.from_first_data(data.trend)
-    chart = charts.trend_chart(trend) if len(trend) > 1 else None
-    trend_rows = [
-        (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
-        for p in reversed(trend)
-    ]
     context = {
         "form": form,
         "notices": form.notices(),
@@ -239,13 +265,7 @@ def render_dashboard(request, region_only=False):
         "attention_fall": -attention_change,
         "worsened_more": data.worsened_count - len(data.worsened),
         "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
-        "chart": chart,
-        "trend": trend,
-        "fragments": {
-            "trend_rows": fragments.render("trend_rows", rows=trend_rows),
-            "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
-            "change_groups": fragments.render("change_groups", groups=data.changes.groups),
-        },
+        **trend_context(data),
         "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
         "links": {
             "all": links(),
@@ -263,22 +283,7 @@ def render_dashboard(request, region_only=False):
         "windows": [
             (months, label, options.url(months=months)) for months, label in WINDOWS.items()
         ],
-        "breakdowns": [
-            (name, title, rows, fragments.render("breakdown_rows", rows=rows))
-            for name, title, rows in (
-                ("area", "By area", breakdown_rows(links, "area", choices["area"], snap.by_area)),
-                (
-                    "party",
-                    "By party",
-                    breakdown_rows(links, "party", choices["party"], snap.by_party),
-                ),
-                (
-                    "owner",
-                    "By owner",
-                    breakdown_rows(links, "owner", choices["owner"], snap.by_owner, "Nobody"),
-                ),
-            )
-        ],
+        "breakdowns": breakdowns(links, choices, snap),
         "statuses": queries.STATUS_ORDER,
         "nav_section": "dashboard",
     }
