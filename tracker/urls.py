@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review
+from .dashboard import views as dashboard
+from .views import commitments, exports, health, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
