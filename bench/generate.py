@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import services
+from tracker.markup import render_markdown
 from tracker.models import (
     ANALYSTS,
     MANAGERS,
@@ -677,6 +678,8 @@ class Generator:
         ops = connection.ops
         dtv, dv = ops.adapt_datetimefield_value, ops.adapt_datefield_value
         rng = self.rng
+        # The few thousand distinct assessments, rendered once each as the app would on save.
+        rendered = {text: render_markdown(text) for text in self.assessments}
         update_rows = (
             (
                 u.pk,
@@ -686,6 +689,7 @@ class Generator:
                 u.progress,
                 u.confidence,
                 u.assessment,
+                rendered.get(u.assessment, ""),
                 dv(u.as_of),
                 u.author_id,
                 dtv(u.created_at),
@@ -705,6 +709,7 @@ class Generator:
             "progress",
             "confidence",
             "assessment",
+            "assessment_html",
             "as_of",
             "author",
             "created_at",

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import fields as safe
-from . import services
+from . import limits, services
 from .access import is_manager
 from .models import (
     ANALYSTS,
@@ -70,6 +70,7 @@ class SourceForm(forms.Form):
 
     def __init__(self, *args, source_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        limits.show_limits(self)
         if source_choices is not None:
             # One shared list of recent sources instead of a query per form; the search
             # box finds the others, and validation still accepts any source.
@@ -87,8 +88,15 @@ class SourceForm(forms.Form):
                 else None
             )
         value = self.data.get(self.add_prefix("source"))
-        if value and str(value).isdigit():
-            return Source.objects.filter(pk=value).first()
+        # isdecimal() also holds for '²' or '①'-like digits of other scripts; int() then
+        # fails or reads another number, so only ASCII digits name a source.
+        if (
+            value
+            and str(value).isascii()
+            and str(value).isdecimal()
+            and not safe.out_of_range(value)
+        ):
+            return Source.objects.filter(pk=int(value)).first()
         return None
 
     def has_changed(self):
@@ -132,6 +140,7 @@ class SourceForm(forms.Form):
 
 class EvidenceForm(SourceForm):
     quote = forms.CharField(
+        max_length=limits.QUOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Verbatim, as the source says it.",
     )
@@ -217,6 +226,7 @@ class RecordUpdateForm(forms.Form):
         help_text="When the situation was observed.",
     )
     assessment = forms.CharField(
+        max_length=limits.ASSESSMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         help_text="Markdown is fine: **bold**, *italic*, lists and links.",
@@ -228,6 +238,7 @@ class RecordUpdateForm(forms.Form):
         self.commitment = commitment
         self.user = user
         super().__init__(*args, **kwargs)
+        limits.show_limits(self)
         today = timezone.localdate()
         self.fields["as_of"].initial = today
         self.fields["as_of"].widget.attrs["max"] = today.isoformat()
@@ -241,6 +252,11 @@ class RecordUpdateForm(forms.Form):
 
     def clean_as_of(self):
         return not_in_future(self.cleaned_data["as_of"])
+
+    def renew_idempotency_key(self):
+        """A fresh key for the form shown again, so its next submit records a new update."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("idempotency_key")] = uuid.uuid4().hex
 
     def clean_revises(self):
         pk = self.cleaned_data.get("revises")
@@ -373,6 +389,7 @@ class CommitmentEditForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        limits.show_limits(self)
         self.fields["version"].initial = self.instance.version
         analysts = User.objects.filter(
             Q(groups__name=ANALYSTS) | Q(pk=self.instance.owner_id)

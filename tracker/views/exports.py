@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from .. import audit, queries
 from ..access import deny, has_role, role_required
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
-from ..templatetags.tracker import render_markdown
 from .dashboard import DashboardForm
 
 CHUNK = 2000
@@ -298,7 +298,7 @@ class UpdatesFeed(Feed):
             "<p>{}. As of {}.</p>{}",
             update.commitment.title,
             f"{update.as_of:%d %b %Y}",
-            render_markdown(update.assessment),
+            mark_safe(update.assessment_html),  # noqa: S308 - sanitised when written
         )
 
     def item_link(self, update):

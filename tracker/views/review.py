@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import fields as safe
-from .. import services
+from .. import limits, services
 from ..access import deny, is_analyst, is_manager, role_required
 from ..models import ANALYSTS, Area, Evidence, StatusUpdate
 from ..queries import returned_to
@@ -39,7 +39,7 @@ class ReviewQueueFilter(django_filters.FilterSet):
 class DecisionForm(forms.Form):
     comment = forms.CharField(
         required=False,
-        max_length=5000,
+        max_length=limits.DECISION_COMMENT,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Comment",
     )
@@ -47,7 +47,7 @@ class DecisionForm(forms.Form):
 
 class ReturnForm(DecisionForm):
     comment = forms.CharField(
-        max_length=5000,
+        max_length=limits.DECISION_COMMENT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="What is missing?",
         error_messages={"required": "Say what is missing so the analyst can revise it."},
