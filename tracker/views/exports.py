@@ -7,6 +7,7 @@ spreadsheet would run as a formula are neutralised.
 
 import csv
 import datetime as dt
+import unicodedata
 
 from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,8 +26,11 @@ from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
 from .dashboard import DashboardForm
 
 CHUNK = 2000
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection), also
+# in their fullwidth or small forms (＝ ＋ － ＠, NFKC-equal to these) and after invisible
+# characters it skips (a BOM, zero-width spaces, spaces).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+SKIPPED_BEFORE_FORMULA = "\ufeff\u200b\u200c\u200d\u2060 \u00a0"
 STATUS_LABELS = dict(Status.choices)
 
 
@@ -40,9 +44,16 @@ def spreadsheet_safe(value):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and starts_a_formula(value):
         return "'" + value
     return value
+
+
+def starts_a_formula(text):
+    if text.startswith(FORMULA_STARTS):
+        return True
+    rest = text.lstrip(SKIPPED_BEFORE_FORMULA)
+    return bool(rest) and unicodedata.normalize("NFKC", rest[0]).startswith(FORMULA_STARTS)
 
 
 class _Line:
