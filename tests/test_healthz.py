@@ -21,3 +21,12 @@ def test_healthz_answers_503_when_the_database_does_not(client):
 
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_never_tells_callers_why_the_database_failed(client):
+    error = OperationalError('could not connect to server at "db.internal" (10.1.2.3)')
+    with mock.patch("tracker.views.health.connection.cursor", side_effect=error):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+    assert b"db.internal" not in response.content and b"10.1.2.3" not in response.content
