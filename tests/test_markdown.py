@@ -44,18 +44,24 @@ def test_raw_html_and_unsafe_links_are_never_stored(commitment, analyst):
 def test_pages_show_the_stored_html_without_rendering_markdown(
     client, commitment, analyst, manager, monkeypatch
 ):
+    factories.record(
+        commitment, author=analyst, assessment="Shipments **continue**.", accept_by=manager
+    )
     factories.record(commitment, author=analyst, assessment="Shipments **continue**.")
+    # What the pages show is the stored HTML, whatever the source text would render to.
+    StatusUpdate.objects.update(assessment_html="<p>As <em>stored</em></p>")
 
     def no_rendering(*args, **kwargs):
         raise AssertionError("Markdown rendered on a read")
 
     monkeypatch.setattr(markdown_it.MarkdownIt, "render", no_rendering)
     client.force_login(manager)
-    for url in (commitment.get_absolute_url(), "/review/", "/feed/updates.atom"):
-        response = client.get(url)
-        assert response.status_code == 200
     for url in (commitment.get_absolute_url(), "/review/"):
-        assert b"Shipments <strong>continue</strong>." in client.get(url).content
+        page = client.get(url).content.decode()
+        assert "<p>As <em>stored</em></p>" in page
+        assert "<strong>continue</strong>" not in page
+    feed = client.get("/feed/updates.atom").content.decode()
+    assert "&lt;p&gt;As &lt;em&gt;stored&lt;/em&gt;&lt;/p&gt;" in feed
 
 
 def test_the_migration_renders_the_assessments_written_before_it(commitment, analyst):
