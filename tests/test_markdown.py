@@ -18,6 +18,9 @@ from tracker.models import StatusUpdate
 pytestmark = pytest.mark.django_db
 
 # Inputs that took Python-Markdown from seconds to minutes (issue 12), at the field's limit.
+# CPU seconds (not wall time, which other processes on a shared machine stretch). Rendered
+# alone, the worst of these takes about 0.3 s; Python-Markdown took 9 s to minutes.
+BOUND = 3.0
 PATHOLOGICAL = ["[", "![", "\\", "a\n", "*", "_a", "<", "[a](", "> ", "- ", "`", "&#"]
 
 
@@ -74,11 +77,11 @@ def test_the_migration_renders_the_assessments_written_before_it(commitment, ana
 
 
 @pytest.mark.parametrize("unit", PATHOLOGICAL)
-def test_pathological_input_at_the_limit_renders_in_well_under_a_second(unit):
+def test_pathological_input_at_the_limit_renders_in_bounded_time(unit):
     text = (unit * limits.ASSESSMENT)[: limits.ASSESSMENT]
-    started = time.monotonic()
+    started = time.process_time()
     render_markdown(text)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < BOUND
 
 
 @settings(
@@ -97,7 +100,7 @@ def test_pathological_input_at_the_limit_renders_in_well_under_a_second(unit):
     )
 )
 def test_any_input_up_to_the_limit_renders_in_bounded_time(text):
-    started = time.monotonic()
+    started = time.process_time()
     html = render_markdown(text)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < BOUND
     assert "<script" not in html

@@ -213,7 +213,7 @@ def test_every_response_carries_a_permissions_policy(client):
         assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
 
 
-@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-16LE"])
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-16LE", "utf8"])
 def test_a_form_posted_in_another_charset_is_a_400(charset):
     from django.test import Client
 

@@ -97,10 +97,11 @@ class CommitmentFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, **kwargs):
         # An over-long search is dropped before the form sees it, so the page never echoes
         # it back into the search box; ignored() says why.
-        self.overlong_query = len((data or {}).get("q", "")) > limits.SEARCH_QUERY
+        query = (data or {}).get("q", "")
+        self.overlong_query = len(query) if len(query) > limits.SEARCH_QUERY else 0
         if self.overlong_query:
             data = data.copy()
-            self.overlong_query = len(data.pop("q")[0])
+            del data["q"]
         super().__init__(data, *args, **kwargs)
 
     def search(self, queryset, name, value):

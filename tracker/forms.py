@@ -88,8 +88,8 @@ class SourceForm(forms.Form):
                 else None
             )
         value = self.data.get(self.add_prefix("source"))
-        # isdecimal() also holds for '²' or '①'-like digits of other scripts; int() then
-        # fails or reads another number, so only ASCII digits name a source.
+        # isdigit() alone also holds for '²' and '①', which int() refuses: only ASCII
+        # digits (in range) name a source.
         if (
             value
             and str(value).isascii()

@@ -81,7 +81,7 @@ def reject_non_utf8_forms(get_response):
         if (
             request.content_type == "application/x-www-form-urlencoded"
             and request.encoding is not None
-            and request.encoding.lower() not in ("utf-8", "utf8")
+            and request.encoding.lower() != "utf-8"  # exactly what Django accepts
         ):
             return HttpResponseBadRequest(
                 "Forms must be sent as UTF-8.", content_type="text/plain; charset=utf-8"
