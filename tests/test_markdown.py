@@ -70,7 +70,7 @@ def test_pages_show_the_stored_html_without_rendering_markdown(
 def test_the_migration_renders_the_assessments_written_before_it(commitment, analyst):
     update = factories.record(commitment, author=analyst, assessment="*old*")
     StatusUpdate.objects.filter(pk=update.pk).update(assessment_html="")
-    migration = importlib.import_module("tracker.migrations.0008_hardening")
+    migration = importlib.import_module("tracker.migrations.0009_hardening")
     migration.render_assessments(apps, None)
     update.refresh_from_db()
     assert update.assessment_html == "<p><em>old</em></p>\n"

@@ -21,7 +21,7 @@ def render_assessments(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0007_dashboard_state_indexes"),
+        ("tracker", "0008_groups_without_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
