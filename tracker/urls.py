@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .views import commitments, dashboard, exports, health, review
+from .dashboard import views as dashboard
+from .views import commitments, exports, health, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     path("accounts/", include("tracker.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from ..views import accounts as password_views
+
 login = account_views.login
 logout = auth_views.LogoutView.as_view()
 
@@ -24,7 +26,7 @@ urlpatterns = [
     path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
     path(
         "password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        password_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
