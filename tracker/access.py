@@ -67,3 +67,10 @@ def commitment_for_edit(request, reference):
     if not commitment.can_be_edited_by(request.user):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+def own_notification(request, pk):
+    """A notification of this user's; anyone else's is as good as missing (404)."""
+    from .notifications.models import Notification
+
+    return get_object_or_404(Notification, pk=pk, recipient=request.user)

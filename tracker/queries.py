@@ -13,6 +13,7 @@ from django.db.models import (
     Exists,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -47,13 +48,30 @@ def returned_to(user):
     ).exclude(Exists(revised))
 
 
+class Counted(Subquery):
+    """The number of rows of a queryset, as a scalar subquery."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset):
+        super().__init__(queryset.order_by().values("pk"))
+
+
 def navigation_counts(user):
+    """The navigation's counters (review queue, returned updates, unread notifications),
+    all in one query: the bell adds none to any page."""
+    from .notifications.models import Notification
+
     counts = {}
     if user.is_superuser or user_is_manager(user):
-        counts["review"] = review_queue(user).count()
+        counts["review"] = Counted(review_queue(user))
     if user.is_superuser or user_is_analyst(user):
-        counts["returned"] = returned_to(user).count()
-    return counts
+        counts["returned"] = Counted(returned_to(user))
+    if not counts:
+        return {}
+    counts["unread"] = Counted(Notification.objects.filter(recipient=user).unread())
+    return get_user_model().objects.filter(pk=user.pk).values(**counts).get()
 
 
 # ---------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ..models import (
     Source,
     Status,
 )
+from ..notifications.views import follow_context
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
@@ -195,6 +196,7 @@ def page_context(request, commitment, **extra):
         "today": timezone.localdate(),
         "nav_section": "commitments",
         "review_required": services.review_required(),
+        **follow_context(user, commitment),
     }
     context["indicators"] = prepare_indicators(
         commitment, source_choices=source_choices, bound=extra.pop("measurement_form", None)
