@@ -97,7 +97,9 @@ def failed(delivery, exc):
     if not give_up:
         from .tasks import send_email
 
-        send_email.using(run_after=next_at).enqueue(delivery.pk)
+        # Without deferred tasks (the immediate backend), the sweep retries it.
+        if send_email.get_backend().supports_defer:
+            send_email.using(run_after=next_at).enqueue(delivery.pk)
     return state.value
 
 
