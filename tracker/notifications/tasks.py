@@ -11,7 +11,8 @@ from pathlib import Path
 from crontask import cron
 from django.conf import settings
 from django.core.management import call_command
-from django.tasks import task
+from django.db import transaction
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from . import delivery, digest, events
@@ -39,14 +40,42 @@ def send_email(delivery_id):
     return delivery.send(delivery_id)
 
 
+class AbandonedTask(Exception):
+    """Its worker died while running it (the task was run again)."""
+
+
+def requeue_abandoned():
+    """django-tasks-db leaves the task of a worker that died RUNNING for ever: run ours
+    again (each is idempotent: every row it writes is unique per recipient and event)."""
+    from django_tasks_db.models import DBTaskResult
+
+    rerunnable = [t.module_path for t in (fan_out, send_email, send_digests, remind_reviews)]
+    stale = timezone.now() - delivery.lease()
+    with transaction.atomic():
+        abandoned = list(
+            DBTaskResult.objects.select_for_update(skip_locked=True).filter(
+                status=TaskResultStatus.RUNNING, started_at__lt=stale, task_path__in=rerunnable
+            )[:100]
+        )
+        for row in abandoned:
+            row.set_failed(AbandonedTask(f"worker {row.worker_ids} died; run again"))
+            log.warning(
+                "task %s (%s) was abandoned by its worker: run again", row.pk, row.task_path
+            )
+            args = row.args_kwargs
+            transaction.on_commit(lambda t=row.task, a=args: t.enqueue(*a["args"], **a["kwargs"]))
+    return len(abandoned)
+
+
 @scheduled("sweep")
 @task
 def sweep():
-    """Send again what a lost task or a dead worker left behind."""
+    """Run again what a lost task or a dead worker left behind."""
+    requeued = requeue_abandoned()
     ids = delivery.overdue_ids()
     for pk in ids:
         send_email.enqueue(pk)
-    return len(ids)
+    return {"tasks": requeued, "emails": len(ids)}
 
 
 @scheduled("digests")
