@@ -26,6 +26,7 @@ KIND_FIELDS = [kind.value for kind in Kind]
 SHOWN_COMMITMENTS = 30
 QUOTES_PER_COMMITMENT = 2
 SHOWN_OVERDUE = 10
+QUOTE_LENGTH = 300
 
 
 @dataclasses.dataclass
@@ -161,7 +162,8 @@ def attach_quotes(shown, updates):
     for commitment_id, quote, source in evidence:
         change = by_commitment[commitment_id]
         if len(change.quotes) < QUOTES_PER_COMMITMENT:
-            change.quotes.append((quote, source))
+            short = quote if len(quote) <= QUOTE_LENGTH else quote[: QUOTE_LENGTH - 1] + "…"
+            change.quotes.append((short, source))
 
 
 def for_reader(user, period, *, today):
@@ -171,17 +173,19 @@ def for_reader(user, period, *, today):
     shown = list(overdue.only("reference", "title", "next_review_due")[:SHOWN_OVERDUE])
     count = len(shown) if len(shown) < SHOWN_OVERDUE else overdue.count()
     pending = queries.review_queue(user).count() if is_manager(user) else None
-    dashboard = (
-        reverse("dashboard") + "?" + urlencode({"since": period.since, "until": period.until})
-    )
     return Digest(
         period=period,
         overdue=sorted(shown, key=lambda c: c.next_review_due),
         overdue_count=count,
         pending_count=pending,
-        dashboard_url=mail.absolute(dashboard),
+        dashboard_url=dashboard_url(period),
         review_url=mail.absolute(reverse("review-queue")),
     )
+
+
+def dashboard_url(period):
+    query = urlencode({"since": period.since, "until": period.until})
+    return mail.absolute(f"{reverse('dashboard')}?{query}")
 
 
 def record_due(*, today):
@@ -196,16 +200,19 @@ def record_due(*, today):
         if period is None:
             continue
         if period not in periods:
-            periods[period] = period_changes(*period)
-        digest = for_reader(user, periods[period], today=today)
+            changes = period_changes(*period)
+            # The period's part is the same for all its readers: rendered once.
+            periods[period] = changes, mail.render_period(changes, dashboard_url(changes))
+        changes, shared = periods[period]
+        digest = for_reader(user, changes, today=today)
         if digest.is_empty:
             continue  # Nothing to say; the next digest still starts after the last one sent.
-        ids.extend(record(digest, user, pref))
+        ids.extend(record(digest, user, pref, shared))
     return ids
 
 
-def record(digest, user, pref):
-    delivery = mail.digest_delivery(digest, user)
+def record(digest, user, pref, shared):
+    delivery = mail.digest_delivery(digest, user, shared)
     with transaction.atomic():
         EmailDelivery.objects.bulk_create([delivery], ignore_conflicts=True)
         Preferences.objects.update_or_create(

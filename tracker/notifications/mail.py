@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from .models import EmailDelivery
 
@@ -99,8 +100,23 @@ def event_delivery(event, user):
     )
 
 
-def digest_delivery(digest, user):
-    context = {**base_context(user, DIGEST), "digest": digest}
+def render_period(period, dashboard_url):
+    """(text, html) of a digest period's changes, rendered once for all its readers."""
+    text, html = render(
+        "digest_changes",
+        {"period": period, "dashboard_url": dashboard_url, "base_url": absolute("")},
+    )
+    return text, mark_safe(html)  # noqa: S308 - our own template's output, escaped there
+
+
+def digest_delivery(digest, user, shared):
+    text, html = shared
+    context = {
+        **base_context(user, DIGEST),
+        "digest": digest,
+        "changes_text": text,
+        "changes_html": html,
+    }
     text, html = render("digest", context)
     key = f"digest:{digest.since.isoformat()}:{digest.until.isoformat()}"
     return EmailDelivery(
