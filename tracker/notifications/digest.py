@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -190,6 +191,8 @@ def dashboard_url(period):
 
 def record_due(*, today):
     """Record the digests due today; returns the ids of the emails to send."""
+    if not settings.TRACKER_EMAIL_NOTIFICATIONS:
+        return []
     readers = list(with_role().filter(email__gt="").distinct().order_by("pk"))
     prefs = {p.user_id: p for p in Preferences.objects.filter(user__in=readers)}
     periods = {}
