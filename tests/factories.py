@@ -126,3 +126,23 @@ def make_notification(recipient, commitment, *, kind="status_changed", read=Fals
         read_at=timezone.now() if read else None,
         **fields,
     )
+
+
+def edit_form_data(commitment, **changes):
+    """The commitment edit form as a manager would post it unchanged, plus `changes`."""
+    commitment.refresh_from_db()
+    data = {
+        "title": commitment.title,
+        "description": commitment.description,
+        "area": commitment.area_id,
+        "event": commitment.event_id or "",
+        "target_date": commitment.target_date.isoformat() if commitment.target_date else "",
+        "review_cadence_days": commitment.review_cadence_days,
+        "parent": commitment.parent_id or "",
+        "assignees": [u.pk for u in commitment.assignees.all()],
+        "version": commitment.version,
+    }
+    if commitment.owner_id:
+        data["owner"] = commitment.owner_id
+    data.update(changes)
+    return data

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from . import access
 from .models import (
     Area,
     Commitment,
@@ -30,8 +31,6 @@ from .models import (
     Status,
     StatusPeriod,
     StatusUpdate,
-    user_is_analyst,
-    user_is_manager,
 )
 
 
@@ -64,9 +63,9 @@ def navigation_counts(user):
     from .notifications.models import Notification
 
     counts = {}
-    if user.is_superuser or user_is_manager(user):
+    if access.can_review_updates(user):
         counts["review"] = Counted(review_queue(user))
-    if user.is_superuser or user_is_analyst(user):
+    if access.sees_returned_updates(user):
         counts["returned"] = Counted(returned_to(user))
     if not counts:
         return {}

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.access import has_role
+from tracker import access
 
 from . import mail
 from .models import EmailDelivery
@@ -54,7 +54,7 @@ def claim(pk):
         )
         if delivery is None:
             return None
-        if not (delivery.recipient.is_active and has_role(delivery.recipient)):
+        if not access.may_be_notified(delivery.recipient):
             # Lost their role or left since: tell them nothing more.
             delivery.state = State.CANCELLED
             delivery.save(update_fields=["state"])

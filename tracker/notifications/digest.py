@@ -14,8 +14,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
-from tracker import queries
-from tracker.access import is_manager
+from tracker import access, queries
 from tracker.models import Commitment, Evidence, Status, StatusUpdate
 
 from . import mail
@@ -169,11 +168,11 @@ def attach_quotes(shown, updates):
 
 def for_reader(user, period, *, today):
     overdue = Commitment.objects.overdue(today)
-    if not is_manager(user):
+    if not access.sees_every_overdue_review(user):
         overdue = overdue.involving(user).distinct()
     shown = list(overdue.only("reference", "title", "next_review_due")[:SHOWN_OVERDUE])
     count = len(shown) if len(shown) < SHOWN_OVERDUE else overdue.count()
-    pending = queries.review_queue(user).count() if is_manager(user) else None
+    pending = queries.review_queue(user).count() if access.can_review_updates(user) else None
     return Digest(
         period=period,
         overdue=sorted(shown, key=lambda c: c.next_review_due),

@@ -41,7 +41,7 @@ def announce(kind, **payload):
 
 
 def with_role():
-    """Active users with a role: nobody else is told anything."""
+    """Active users with a role (access.may_be_notified, as a query): nobody else is told."""
     return User.objects.filter(is_active=True).filter(
         Q(is_superuser=True) | Q(groups__name__in=[ANALYSTS, MANAGERS])
     )

@@ -5,7 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.models import Area, Commitment, StatusUpdate, choices_condition, user_is_manager
+from tracker import access
+from tracker.models import Area, Commitment, StatusUpdate, choices_condition
 
 
 class Kind(models.TextChoices):
@@ -105,7 +106,7 @@ class Preferences(models.Model):
     @classmethod
     def default_for(cls, user):
         """A manager's digest defaults to weekly; everyone else's to never."""
-        weekly = user.is_superuser or user_is_manager(user)
+        weekly = access.is_manager(user)
         return cls(user=user, digest=Frequency.WEEKLY if weekly else Frequency.NEVER)
 
     @classmethod

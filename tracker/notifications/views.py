@@ -7,11 +7,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tracker.access import own_notification, role_required
+from tracker.htmx import is_swap, render_page, vary
 from tracker.models import Area, Commitment
 
 from . import mail
@@ -20,18 +20,6 @@ from .models import Follow, Frequency, Kind, Mode, Notification, Preferences
 
 PAGE_SIZE = 25
 PAGE = "tracker/notifications/list.html"
-
-
-def wants_fragment(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def render_region(request, template, region, context, status=200):
-    """The region alone for an HTMX swap, the whole page otherwise."""
-    name = f"{template}#{region}" if wants_fragment(request) else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def unread_count(user):
@@ -44,7 +32,7 @@ def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("commitment")
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "nav_section": "notifications"}
-    return render_region(request, PAGE, "notification-list", context)
+    return render_page(request, PAGE, context, fragment="notification-list")
 
 
 @require_POST
@@ -54,10 +42,10 @@ def mark_read(request, pk):
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
-    if not wants_fragment(request):
+    if not is_swap(request):
         return redirect("notification-list")
     context = {"notification": notification, "unread": unread_count(request.user), "oob": True}
-    return render(request, f"{PAGE}#notification-item", context)
+    return vary(render(request, f"{PAGE}#notification-item", context))
 
 
 @require_POST
@@ -66,7 +54,7 @@ def mark_all_read(request):
     marked = (
         Notification.objects.filter(recipient=request.user).unread().update(read_at=timezone.now())
     )
-    if not wants_fragment(request):
+    if not is_swap(request):
         messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
         return redirect("notification-list")
     return notification_list_fragment(request)
@@ -76,7 +64,7 @@ def notification_list_fragment(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related("commitment")
     page = Paginator(notifications, PAGE_SIZE).get_page(1)
     context = {"page": page, "unread": 0, "oob": True}
-    return render(request, f"{PAGE}#notification-list", context)
+    return vary(render(request, f"{PAGE}#notification-list", context))
 
 
 def follow_context(user, commitment):
@@ -128,7 +116,7 @@ def follow_area(request, slug):
     messages.success(request, f"{what} every commitment in {area.name}.")
     asked = request.POST.get("commitment", "")
     commitment = Commitment.objects.filter(reference=asked, area=area).first()
-    if commitment and wants_fragment(request):
+    if commitment and is_swap(request):
         return follow_response(request, commitment, following, None)
     return redirect(commitment or "notification-preferences")
 
@@ -138,12 +126,12 @@ def follow_response(request, commitment, following, error):
         status = 400
     else:
         status = 200
-        if not wants_fragment(request):
+        if not is_swap(request):
             what = "Following" if following else "No longer following"
             messages.success(request, f"{what} {commitment.reference}.")
             return redirect(commitment)
     context = {**follow_context(request.user, commitment), "follow_error": error}
-    return render(request, "tracker/notifications/follow.html#follow", context, status=status)
+    return vary(render(request, "tracker/notifications/follow.html#follow", context, status=status))
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,8 +154,12 @@ def preferences(request):
         "nav_section": "notifications",
         "has_email": bool(request.user.email),
     }
-    return render_region(
-        request, "tracker/notifications/preferences.html", "preferences", context, status
+    return render_page(
+        request,
+        "tracker/notifications/preferences.html",
+        context,
+        fragment="preferences",
+        status=status,
     )
 
 
