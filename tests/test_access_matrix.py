@@ -114,6 +114,7 @@ EXPECTED = {
         "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
     },
     "area-follow": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")}},
+    "favicon": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
     "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},
     "logout": {"GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}, "POST": None},

@@ -8,13 +8,7 @@ from tracker.notifications.mail import unsubscribe_token
 from tracker.notifications.models import Follow, Frequency, Mode, Notification, Preferences
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
+HTMX = factories.HTMX
 
 
 def bell(response):

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from .dashboard import views as dashboard
 from .notifications import views as notifications
-from .views import commitments, dashboard, exports, health, review
+from .views import commitments, exports, health, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -49,6 +50,7 @@ urlpatterns = [
     ),
     path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -14,7 +14,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
-from tracker import access, queries
+from tracker import access
+from tracker.dashboard import queries
+from tracker.dashboard.history import status_changes
 from tracker.models import Commitment, Evidence, Status, StatusUpdate
 
 from . import mail
@@ -101,7 +103,7 @@ def decided_in(since, until):
 
 
 def period_changes(since, until):
-    totals = queries.status_changes(since=since, until=until, limit=0)
+    totals = status_changes(since=since, until=until, limit=0)
     updates = decided_in(since, until)
     per_commitment = dict(
         updates.order_by()
@@ -172,7 +174,11 @@ def for_reader(user, period, *, today):
         overdue = overdue.involving(user).distinct()
     shown = list(overdue.only("reference", "title", "next_review_due")[:SHOWN_OVERDUE])
     count = len(shown) if len(shown) < SHOWN_OVERDUE else overdue.count()
-    pending = queries.review_queue(user).count() if access.can_review_updates(user) else None
+    pending = (
+        StatusUpdate.objects.awaiting_decision_by(user).count()
+        if access.can_review_updates(user)
+        else None
+    )
     return Digest(
         period=period,
         overdue=sorted(shown, key=lambda c: c.next_review_due),
