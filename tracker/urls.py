@@ -4,7 +4,7 @@ from django.urls import path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
-from .views import commitments, exports, health, review
+from .views import accounts, commitments, exports, health, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -56,7 +56,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        accounts.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

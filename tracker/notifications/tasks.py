@@ -106,6 +106,13 @@ def verify_integrity():
     call_command("verify_integrity")
 
 
+@scheduled("prune_records")
+@task
+def prune_records():
+    """Sign-in records past TRACKER_RETENTION_DAYS (README, Operations)."""
+    call_command("prune_records")
+
+
 @scheduled("backup")
 @task
 def backup():
