@@ -26,11 +26,16 @@ def unread_count(user):
     return Notification.objects.filter(recipient=user).unread().count()
 
 
+def page_of_notifications(user, number):
+    """One page of the user's notifications, newest first (a bad number: the first page)."""
+    notifications = Notification.objects.filter(recipient=user)
+    return Paginator(notifications, PAGE_SIZE).get_page(number)
+
+
 @require_GET
 @role_required()
 def notification_list(request):
-    notifications = Notification.objects.filter(recipient=request.user).select_related("commitment")
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of_notifications(request.user, request.GET.get("page"))
     context = {"page": page, "nav_section": "notifications"}
     return render_page(request, PAGE, context, fragment="notification-list")
 
@@ -57,13 +62,7 @@ def mark_all_read(request):
     if not is_swap(request):
         messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
         return redirect("notification-list")
-    return notification_list_fragment(request)
-
-
-def notification_list_fragment(request):
-    notifications = Notification.objects.filter(recipient=request.user).select_related("commitment")
-    page = Paginator(notifications, PAGE_SIZE).get_page(1)
-    context = {"page": page, "unread": 0, "oob": True}
+    context = {"page": page_of_notifications(request.user, 1), "unread": 0, "oob": True}
     return vary(render(request, f"{PAGE}#notification-list", context))
 
 
