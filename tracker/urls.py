@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .dashboard import views as dashboard
+from .notifications import views as notifications
 from .views import commitments, exports, health, review
 
 urlpatterns = [
@@ -28,6 +29,25 @@ urlpatterns = [
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
+    path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),
+    path(
+        "notifications/preferences/",
+        notifications.preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notifications.unsubscribe,
+        name="notification-unsubscribe",
+    ),
+    path(
+        "commitments/<str:reference>/follow/",
+        notifications.follow_commitment,
+        name="commitment-follow",
+    ),
+    path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
     path("accounts/", include("tracker.accounts.urls")),
