@@ -17,6 +17,11 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
+    # allauth keeps its per-address sign-in counts and used TOTP codes in the cache: every
+    # test starts with none, whatever the tests before it in this process signed in.
+    from django.core.cache import cache
+
+    cache.clear()
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
     # Tasks run at once, in the test's process (on commit: see django_capture_on_commit_callbacks);

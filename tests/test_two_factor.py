@@ -6,7 +6,6 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core.cache import cache
 
 from tests import factories
 from tests.two_factor import SECRET, enrol, totp
@@ -20,11 +19,6 @@ SECURITY = "/accounts/2fa/"
 ACTIVATE = "/accounts/2fa/totp/activate/"
 PASSWORD = "pw-for-tests-only"
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/commitments/"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()  # allauth remembers used TOTP codes in the cache
 
 
 @pytest.fixture
