@@ -56,6 +56,22 @@ def make_source(title=None, **fields):
     return Source.objects.create(title=title or f"Source {next(_seq)}", **fields)
 
 
+def make_document_source(title=None, *, text=None, data=None, filename="document.txt", user=None):
+    """A source with its document in the library: `text` (plain) or `data` (a file's bytes)."""
+    from tracker.library import extract
+    from tracker.library import services as library
+
+    data = data if data is not None else (text or f"Paragraph one of {title}.").encode()
+    source = Source(title=title or f"Document {next(_seq)}")
+    source, _ = library.add_document(
+        source=source,
+        document=extract.extract(data, filename),
+        upload=library.Upload(data=data, name=filename),
+        user=user,
+    )
+    return source
+
+
 def make_commitment(reference=None, *, owner=None, area=None, parties=(), **fields):
     n = next(_seq)
     commitment = Commitment.objects.create(

@@ -28,6 +28,7 @@ EVERYONE_READS = {
 }
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
+WRITERS_INVALID = dict.fromkeys(["analyst", "other_analyst", "manager", "admin"], "invalid")
 
 EXPECTED = {
     # name: {"GET": {role: outcome}, "POST": {role: outcome}}
@@ -65,6 +66,22 @@ EXPECTED = {
         },
     },
     "source-search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-download": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-add": {"GET": {**EVERYONE_READS}, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    "source-add-document": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    # Without a passage to quote the page says so (422); managers never post updates.
+    "source-quote": {
+        "GET": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": "invalid",
+            "manager": 403,
+            "admin": "invalid",
+        },
+        "POST": GET_ONLY,
+    },
     "review-queue": {
         "GET": {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"},
         "POST": GET_ONLY,
@@ -132,6 +149,8 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     commitment = factories.make_commitment("MATRIX-1", owner=analyst)
     factories.record(commitment, status="in_progress")  # seed-style, accepted
     indicator = factories.make_indicator(commitment)
+    source = factories.make_source("Matrix source without text")
+    document = factories.make_document_source("Matrix document", text="A paragraph.")
     users = {
         "anonymous": None,
         "outsider": outsider,
@@ -140,7 +159,14 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "manager": manager,
         "admin": admin_user,
     }
-    return {"commitment": commitment, "indicator": indicator, "users": users, "analyst": analyst}
+    return {
+        "commitment": commitment,
+        "indicator": indicator,
+        "source": source,
+        "document": document,
+        "users": users,
+        "analyst": analyst,
+    }
 
 
 def url_for(name, world, fresh_update):
@@ -151,6 +177,10 @@ def url_for(name, world, fresh_update):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}
+    elif name in ("source-detail", "source-add-document"):
+        kwargs = {"pk": world["source"].pk}
+    elif name in ("source-download", "source-quote"):
+        kwargs = {"pk": world["document"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
     return reverse(name, kwargs=kwargs)

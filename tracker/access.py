@@ -67,3 +67,13 @@ def commitment_for_edit(request, reference):
     if not commitment.can_be_edited_by(request.user):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+# The source library: everyone with a role reads it and downloads originals (the reader
+# shows their text anyway); analysts and managers add documents; analysts quote from them.
+def may_add_sources(user):
+    return is_analyst(user) or is_manager(user)
+
+
+def may_quote(user):
+    return is_analyst(user)

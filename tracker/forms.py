@@ -13,6 +13,8 @@ from django.utils import timezone
 from . import fields as safe
 from . import services
 from .access import is_manager
+from .library import quotes
+from .library import services as library
 from .models import (
     ANALYSTS,
     Commitment,
@@ -141,6 +143,18 @@ class EvidenceForm(SourceForm):
     )
 
     field_order = ["quote", "speaker", "locator", "source"]
+    match = None
+
+    def clean(self):
+        cleaned = super().clean()
+        source, quote = cleaned.get("source"), cleaned.get("quote")
+        if source and quote and source.has_text:
+            # Checked against the source's text here, to answer next to the quote.
+            try:
+                self.match = library.text_of(source).find(quote)
+            except quotes.Mismatch as mismatch:
+                self.add_error("quote", library.mismatch_message(source, mismatch))
+        return cleaned
 
     def evidence_item(self):
         return services.EvidenceItem(
@@ -149,6 +163,7 @@ class EvidenceForm(SourceForm):
             new_source=self.new_source(),
             speaker=self.cleaned_data.get("speaker", "").strip(),
             locator=self.cleaned_data.get("locator", "").strip(),
+            match=self.match,
         )
 
 

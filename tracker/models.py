@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from simple_history.models import HistoricalRecords
 
 ANALYSTS = "Analysts"
@@ -141,6 +142,10 @@ class Event(models.Model):
         return f"{self.name} ({self.date:%d %b %Y})" if self.date else self.name
 
 
+def source_upload_path(source, filename):
+    return f"sources/{source.sha256[:2]}/{source.sha256}/{get_valid_filename(filename)[-100:]}"
+
+
 class SourceKind(models.TextChoices):
     READOUT = "readout", "Readout"
     STATEMENT = "statement", "Statement"
@@ -161,6 +166,24 @@ class Source(models.Model):
     url = models.URLField(max_length=1000, blank=True)
     published_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The document itself, when the library has it (tracker/library/): the original file,
+    # what it is, and its text as numbered SourceParagraphs.
+    document = models.FileField(upload_to=source_upload_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True, editable=False)
+    text_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    paragraph_count = models.PositiveIntegerField(default=0, editable=False)
+    text_added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    text_added_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -173,6 +196,10 @@ class Source(models.Model):
             models.CheckConstraint(
                 condition=choices_condition("kind", SourceKind), name="tracker_source_kind_valid"
             ),
+            # One source per document: a second upload of the same file offers the first.
+            models.UniqueConstraint(
+                fields=["sha256"], condition=~Q(sha256=""), name="tracker_source_sha256_unique"
+            ),
         ]
 
     def __str__(self):
@@ -180,6 +207,35 @@ class Source(models.Model):
             b for b in (self.publisher, self.published_on and f"{self.published_on:%d %b %Y}") if b
         ]
         return f"{self.title} ({', '.join(bits)})" if bits else self.title
+
+    def get_absolute_url(self):
+        return reverse("source-detail", args=[self.pk])
+
+    @property
+    def has_text(self):
+        return self.paragraph_count > 0
+
+
+class SourceParagraph(models.Model):
+    """One numbered paragraph of a source's text; `start` is its offset in the whole text
+    (the paragraphs joined by blank lines), where evidence spans point."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="paragraphs")
+    number = models.PositiveIntegerField()
+    page = models.PositiveIntegerField(null=True, blank=True)
+    start = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["source", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "number"], name="tracker_sourceparagraph_number_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} ¶{self.number}"
 
 
 class CommitmentQuerySet(models.QuerySet):
@@ -554,13 +610,33 @@ class Evidence(models.Model):
     locator = models.CharField(
         max_length=100, blank=True, help_text="Page, paragraph or timestamp."
     )
+    speaker_party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Verified against the source's text (tracker/library/quotes.py): where the quote is, as
+    # [[start, end], ...] in the text (one pair per piece around an ellipsis), its first
+    # paragraph and the hash of the document it was verified against. Empty: unverified.
+    spans = models.JSONField(default=list, blank=True, editable=False)
+    paragraph = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["status_update", "id"]
         verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(source_sha256="") & Q(paragraph__isnull=True))
+                | (~Q(source_sha256="") & Q(paragraph__isnull=False)),
+                name="tracker_evidence_verified_complete",
+            ),
+        ]
 
     def __str__(self):
         return f"“{self.quote[:60]}” ({self.source.title[:40]})"
+
+    @property
+    def is_verified(self):
+        return bool(self.source_sha256)
 
 
 class StatusPeriod(models.Model):

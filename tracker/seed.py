@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services
+from .library import extract
+from .library import services as library
 from .models import (
     Area,
     Commitment,
@@ -157,7 +159,7 @@ def read_seed(path):
             "place": check.text(item, "place", entry, required=False, max_length=200),
         }
 
-    sources = {}
+    sources, documents = {}, {}
     for i, item in enumerate(check.items(raw, "sources")):
         entry = f"sources[{i}]"
         check.mapping(item, entry, "-")
@@ -167,13 +169,18 @@ def read_seed(path):
                 URLValidator()(url)
             except ValidationError:
                 check.fail(entry, "url", f"{url!r} is not a valid URL")
-        sources[check.text(item, "key", entry)] = {
+        key = check.text(item, "key", entry)
+        sources[key] = {
             "title": check.text(item, "title", entry, max_length=500),
             "kind": check.choice(item, "kind", entry, SourceKind),
             "publisher": check.text(item, "publisher", entry, required=False, max_length=200),
             "url": url,
             "published_on": check.date(item, "published_on", entry),
         }
+        document = check.text(item, "document", entry, required=False, max_length=255)
+        if document and not (path.parent / document).is_file():
+            check.fail(entry, "document", f"{document!r}: no such file beside the seed file")
+        documents[key] = path.parent / document if document else None
 
     def ref(item, field, table, entry, required=True):
         value = item.get(field)
@@ -281,8 +288,19 @@ def read_seed(path):
         "parties": parties,
         "events": events,
         "sources": sources,
+        "documents": documents,
         "commitments": commitments,
     }
+
+
+def add_seed_document(source, path):
+    raw = path.read_bytes()
+    library.add_document(
+        source=source,
+        document=extract.extract(raw, path.name),
+        upload=library.Upload(data=raw, name=path.name),
+        user=None,
+    )
 
 
 @transaction.atomic
@@ -329,6 +347,9 @@ def load_seed(path):
             defaults=fields,
         )
         count("sources", new)
+        document = data["documents"].get(key)
+        if document and not sources[key].has_text:
+            add_seed_document(sources[key], document)
 
     for item in data["commitments"]:
         commitment, new = Commitment.objects.get_or_create(

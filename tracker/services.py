@@ -14,11 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import audit
+from .library import services as library
 from .models import (
     AuditAction,
     Commitment,
     Evidence,
     Measurement,
+    Party,
     ReviewState,
     Source,
     Status,
@@ -38,6 +40,9 @@ class EvidenceItem:
     new_source: dict | None = None
     speaker: str = ""
     locator: str = ""
+    speaker_party: Party | None = None
+    # Where the quote is in the source's text, when the form verified it already.
+    match: object = None
 
 
 class ReviewConflict(Exception):
@@ -112,13 +117,17 @@ def record_status_update(
 
     for item in evidence:
         source = item.source or Source.objects.create(**item.new_source)
-        Evidence.objects.create(
+        piece = Evidence(
             status_update=update,
             source=source,
             quote=item.quote,
             speaker=item.speaker,
+            speaker_party=item.speaker_party,
             locator=item.locator,
         )
+        if source.has_text:
+            library.verify(piece, match=item.match)
+        piece.save()
 
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=now)
     if accept_now:

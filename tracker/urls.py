@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review
+from .views import commitments, dashboard, exports, health, review, sources
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -20,6 +20,12 @@ urlpatterns = [
         name="indicator-add-measurement",
     ),
     path("sources/search/", commitments.source_search, name="source-search"),
+    path("sources/", sources.source_list, name="source-list"),
+    path("sources/new/", sources.source_add, name="source-add"),
+    path("sources/<int:pk>/", sources.source_detail, name="source-detail"),
+    path("sources/<int:pk>/document/", sources.source_add_document, name="source-add-document"),
+    path("sources/<int:pk>/original/", sources.source_download, name="source-download"),
+    path("sources/<int:pk>/quote/", sources.source_quote, name="source-quote"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/accept/", review.accept, name="review-accept"),
     path("review/<int:pk>/return/", review.return_, name="review-return"),

@@ -30,6 +30,7 @@ from ..forms import (
     returned_update_for,
     revision_initial,
 )
+from ..library import reader
 from ..models import (
     AuditAction,
     Commitment,
@@ -144,7 +145,10 @@ def update_forms(request, commitment, *, source_choices, revising=None):
     """A fresh update form and evidence formset; prefilled when revising a returned update."""
     if revising is None:
         form = RecordUpdateForm(commitment=commitment, user=request.user)
-        return form, evidence_formset(source_choices=source_choices)
+        # "Quote this" in the source reader links here with the passage to cite.
+        quoted = reader.quote_prefill(request.GET) if request.method == "GET" else None
+        initial = [quoted] if quoted else None
+        return form, evidence_formset(source_choices=source_choices, initial=initial)
     initial, evidence = revision_initial(revising)
     form = RecordUpdateForm(initial=initial, commitment=commitment, user=request.user)
     return form, evidence_formset(source_choices=source_choices, initial=evidence)
