@@ -638,6 +638,14 @@ class Evidence(models.Model):
     def is_verified(self):
         return bool(self.source_sha256)
 
+    def reader_url(self):
+        """Where the quote stands in the source reader (its page of paragraphs)."""
+        from .library.reader import page_of
+
+        url = reverse("source-detail", args=[self.source_id])
+        page = page_of(self.paragraph) if self.paragraph else 1
+        return f"{url}?page={page}#p{self.paragraph}" if page > 1 else f"{url}#p{self.paragraph}"
+
 
 class StatusPeriod(models.Model):
     """The official status of a commitment as known over a span of dates.
