@@ -9,15 +9,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from tests import factories  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def _media_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("media")
-
-
 @pytest.fixture(autouse=True)
-def _test_settings(settings, _media_root):
-    # Uploaded documents go to a temporary folder, never var/media.
-    settings.MEDIA_ROOT = _media_root
+def _test_settings(settings, tmp_path):
+    # Uploaded documents go to the test's own temporary folder, never var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
