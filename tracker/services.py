@@ -117,17 +117,17 @@ def record_status_update(
 
     for item in evidence:
         source = item.source or Source.objects.create(**item.new_source)
-        piece = Evidence(
+        fields = {"locator": item.locator}
+        if source.has_text:
+            fields = library.verified_fields(source, item.quote, match=item.match)
+        Evidence.objects.create(
             status_update=update,
             source=source,
             quote=item.quote,
             speaker=item.speaker,
             speaker_party=item.speaker_party,
-            locator=item.locator,
+            **fields,
         )
-        if source.has_text:
-            library.verify(piece, match=item.match)
-        piece.save()
 
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=now)
     if accept_now:

@@ -99,11 +99,14 @@ def add_document(*, source, document, upload, user):
     return source, verified
 
 
-def apply_match(evidence, source, match):
-    evidence.spans = [list(span) for span in match.spans]
-    evidence.paragraph = match.paragraph
-    evidence.source_sha256 = source.sha256
-    evidence.locator = match.locator
+def match_fields(source, match):
+    """What a verified piece of evidence stores: where the quote is, and against what."""
+    return {
+        "spans": [list(span) for span in match.spans],
+        "paragraph": match.paragraph,
+        "source_sha256": source.sha256,
+        "locator": match.locator,
+    }
 
 
 def verify_existing_evidence(source, text=None):
@@ -115,21 +118,21 @@ def verify_existing_evidence(source, text=None):
             match = text.find(evidence.quote)
         except quotes.Mismatch:
             continue
-        apply_match(evidence, source, match)
+        for name, value in match_fields(source, match).items():
+            setattr(evidence, name, value)
         verified.append(evidence)
     Evidence.objects.bulk_update(verified, ["spans", "paragraph", "source_sha256", "locator"])
     return len(verified)
 
 
-def verify(evidence, *, match=None):
-    """Mark `evidence` verified against its source's text, or refuse it (ValidationError)."""
-    source = evidence.source
+def verified_fields(source, quote, *, match=None):
+    """The verification fields of a quote from `source`, or refuse it (ValidationError)."""
     if match is None:
         try:
-            match = text_of(source).find(evidence.quote)
+            match = text_of(source).find(quote)
         except quotes.Mismatch as mismatch:
             raise ValidationError({"evidence": mismatch_message(source, mismatch)}) from None
-    apply_match(evidence, source, match)
+    return match_fields(source, match)
 
 
 def mismatch_message(source, mismatch):
