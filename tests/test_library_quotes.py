@@ -1,5 +1,7 @@
 """The verification rule, and verified evidence as the tracker stores and shows it."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 from django.core.exceptions import ValidationError
@@ -183,11 +185,11 @@ def test_the_same_document_twice_offers_the_existing_source(document):
 
 def test_the_seed_document_is_the_seed_sources_text_and_every_seed_quote_is_verified(seeded):
     source = Source.objects.get()
-    raw = open("seeds/responsibly-managing-us-china-relationship.txt", encoding="utf-8").read()
+    raw = Path("seeds/responsibly-managing-us-china-relationship.txt").read_text(encoding="utf-8")
     assert source.has_text and source.paragraph_count == len(
         [p for p in raw.split("\n\n") if p.strip()]
     )
-    seed = yaml.safe_load(open("seeds/us-china-2023.yaml", encoding="utf-8"))
+    seed = yaml.safe_load(Path("seeds/us-china-2023.yaml").read_text(encoding="utf-8"))
     expected = [ev["quote"] for c in seed["commitments"] for ev in c["status_update"]["evidence"]]
     evidence = list(Evidence.objects.all())
     assert sorted(e.quote for e in evidence) == sorted(expected)

@@ -285,7 +285,7 @@ def test_the_reader_pages_long_texts_and_swaps_them_through_htmx(client, analyst
 def test_the_reader_takes_a_constant_number_of_queries(
     client, analyst, document, django_assert_num_queries
 ):
-    for n in range(4):
+    for _ in range(4):
         commitment = factories.make_commitment(owner=analyst)
         factories.record(commitment, quote="More needs to be done.", source=document)
     client.force_login(analyst)

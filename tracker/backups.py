@@ -14,10 +14,10 @@ writes them back into storage, and removes them again if the restore fails.
 
 import base64
 import contextlib
-import hashlib
-import json
 import datetime as dt
 import gzip
+import hashlib
+import json
 import os
 from pathlib import Path
 
