@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review, sources
+from .views import commitments, dashboard, exports, health, review, search, sources
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -34,6 +34,7 @@ urlpatterns = [
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("search/", search.search, name="search"),
     path("healthz", health.healthz, name="healthz"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
