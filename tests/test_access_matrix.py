@@ -108,6 +108,7 @@ EXPECTED = {
     "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
     "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},

@@ -106,7 +106,7 @@ class Filters:
 def conditions(filters, id_column):
     sql, params = [], []
     if filters.kind:
-        sql.append(f"{id_column} % 4 = %s")
+        sql.append(f"{id_column} %% 4 = %s")  # "%%": the placeholder style of both drivers
         params.append(KINDS[filters.kind])
     if filters.area is not None:
         sql.append("commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)")
@@ -130,10 +130,7 @@ def run(clauses, filters, *, limit, offset=0):
     """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query)."""
     if connection.vendor == "postgresql":
         where, params = conditions(filters, "s.id")
-        options = (
-            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
-            'MaxFragments=2, FragmentDelimiter=" … "'
-        )
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
         sql = (
             "SELECT h.id, ts_headline('english', h.body, h.q, %s) FROM ("  # noqa: S608
             "SELECT s.id, s.body, q, ts_rank_cd(s.document, q) AS rank "
