@@ -198,3 +198,75 @@ def test_the_seed_document_is_the_seed_sources_text_and_every_seed_quote_is_veri
         assert item.is_verified and item.source_sha256 == source.sha256
         assert text.still_matches(item.quote, item.spans)
         assert item.locator == f"paragraph {item.paragraph}"
+
+
+# What each side says
+
+
+def test_the_commitment_page_shows_each_bound_partys_latest_statements(client, analyst):
+    import datetime as dt
+
+    usa, china = factories.make_party("United States"), factories.make_party("China")
+    commitment = factories.make_commitment("SIDES-1", owner=analyst, parties=[usa, china])
+    source = factories.make_document_source(
+        "Readout", text="The U.S. says it is restored.\n\nChina says talks continue."
+    )
+    for day, quote, party in [
+        (1, "The U.S. says it is restored.", usa),
+        (2, "China says talks continue.", china),
+        (3, "The U.S. says it is restored", usa),
+    ]:
+        services_record(commitment, analyst, dt.date(2026, 1, day), quote, source, party)
+    client.force_login(analyst)
+    response = client.get(commitment.get_absolute_url())
+    statements = response.context["statements"]
+    assert [
+        (party.name, [e.status_update.as_of.day for e in items]) for party, items in statements
+    ] == [
+        ("United States", [3, 1]),
+        ("China", [2]),
+    ]
+    body = response.content.decode()
+    assert "What each side says" in body
+    assert '<blockquote class="small">China says talks continue.</blockquote>' in body
+
+
+def services_record(commitment, author, as_of, quote, source, party):
+    from tracker import services
+
+    services.record_status_update(
+        commitment=commitment,
+        author=author,
+        status="in_progress",
+        confidence="moderate",
+        as_of=as_of,
+        evidence=[services.EvidenceItem(quote=quote, source=source, speaker_party=party)],
+    )
+
+
+def test_the_seed_attributes_blinken_to_the_united_states(seeded):
+    attributed = Evidence.objects.filter(speaker__contains="Blinken")
+    assert attributed.exists()
+    assert {e.speaker_party.name for e in attributed} == {"United States"}
+
+
+def test_the_speaker_party_is_saved_from_the_form(client, analyst, commitment, document):
+    usa = factories.make_party("United States")
+    client.force_login(analyst)
+    response = client.post(
+        reverse("commitment-record-update", args=[commitment.reference]),
+        {
+            "status": "in_progress",
+            "confidence": "moderate",
+            "as_of": "2026-11-30",
+            "evidence-TOTAL_FORMS": "1",
+            "evidence-INITIAL_FORMS": "0",
+            "evidence-0-quote": "More needs to be done",
+            "evidence-0-speaker": "A spokesperson",
+            "evidence-0-speaker_party": str(usa.pk),
+            "evidence-0-source": str(document.pk),
+        },
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert evidence.speaker_party == usa and evidence.is_verified

@@ -19,6 +19,7 @@ from .models import (
     ANALYSTS,
     Commitment,
     Confidence,
+    Party,
     Qualifier,
     Source,
     SourceKind,
@@ -138,12 +139,26 @@ class EvidenceForm(SourceForm):
         help_text="Verbatim, as the source says it.",
     )
     speaker = forms.CharField(max_length=200, required=False)
+    speaker_party = safe.ModelChoiceField(
+        queryset=Party.objects.all(),
+        required=False,
+        label="Speaking for",
+        empty_label="— No party —",
+        help_text="The party whose position the speaker states.",
+    )
     locator = forms.CharField(
-        max_length=100, required=False, help_text="Page, paragraph or timestamp."
+        max_length=100,
+        required=False,
+        help_text="Page, paragraph or timestamp; filled in for a verified quote.",
     )
 
-    field_order = ["quote", "speaker", "locator", "source"]
+    field_order = ["quote", "speaker", "speaker_party", "locator", "source"]
     match = None
+
+    def __init__(self, *args, party_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if party_choices is not None:
+            self.fields["speaker_party"].widget.choices = party_choices
 
     def clean(self):
         cleaned = super().clean()
@@ -162,6 +177,7 @@ class EvidenceForm(SourceForm):
             source=self.cleaned_data.get("source"),
             new_source=self.new_source(),
             speaker=self.cleaned_data.get("speaker", "").strip(),
+            speaker_party=self.cleaned_data.get("speaker_party"),
             locator=self.cleaned_data.get("locator", "").strip(),
             match=self.match,
         )
@@ -203,11 +219,17 @@ EvidenceFormSet = forms.formset_factory(
 
 
 def evidence_formset(data=None, *, source_choices=None, initial=None):
+    # One list of parties for every slot, instead of a query per form.
+    parties = [("", "— No party —"), *Party.objects.order_by("name").values_list("pk", "name")]
     formset = EvidenceFormSet(
         data,
         prefix="evidence",
         initial=initial,
-        form_kwargs={"source_choices": source_choices, "use_required_attribute": False},
+        form_kwargs={
+            "source_choices": source_choices,
+            "party_choices": parties,
+            "use_required_attribute": False,
+        },
     )
     if initial:
         formset.extra = max(1, EVIDENCE_SLOTS - len(initial))

@@ -453,7 +453,9 @@ class StatusUpdateQuerySet(models.QuerySet):
         return (
             self.select_related("author", "decided_by", "revises")
             .prefetch_related(
-                models.Prefetch("evidence", queryset=Evidence.objects.select_related("source"))
+                models.Prefetch(
+                    "evidence", queryset=Evidence.objects.select_related("source", "speaker_party")
+                )
             )
             .order_by("-as_of", "-created_at", "-id")
         )

@@ -238,6 +238,9 @@ def read_seed(path):
                         "speaker": check.text(
                             ev, "speaker", ev_entry, required=False, max_length=200
                         ),
+                        "speaker_party": ref(
+                            ev, "speaker_party", parties, ev_entry, required=False
+                        ),
                         "locator": check.text(
                             ev, "locator", ev_entry, required=False, max_length=100
                         ),
@@ -383,6 +386,7 @@ def load_seed(path):
                         source=sources[ev["source"]],
                         quote=ev["quote"],
                         speaker=ev["speaker"],
+                        speaker_party=parties.get(ev["speaker_party"]),
                         locator=ev["locator"],
                     )
                     for ev in upd["evidence"]

@@ -30,7 +30,7 @@ from ..forms import (
     returned_update_for,
     revision_initial,
 )
-from ..library import reader
+from ..library import reader, statements
 from ..models import (
     AuditAction,
     Commitment,
@@ -189,6 +189,7 @@ def page_context(request, commitment, **extra):
         "commitment": commitment,
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
+        "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
         "assignees": list(commitment.assignees.all()),
         **timeline_page(commitment, page),
         "pending_count": commitment.status_updates.submitted().count(),
