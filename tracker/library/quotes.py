@@ -147,6 +147,8 @@ class Text:
             window = haystack[candidate : candidate + len(piece) + SUGGESTION_SLACK]
             matcher = difflib.SequenceMatcher(None, piece, window, autojunk=False)
             blocks = [b for b in matcher.get_matching_blocks() if b.size]
+            # Stray single letters matched in the slack do not stretch the passage.
+            blocks = [b for b in blocks if b.size >= 3] or blocks
             if not blocks:
                 continue
             ratio = matcher.ratio()
