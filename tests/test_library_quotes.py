@@ -124,21 +124,28 @@ def test_the_service_refuses_a_quote_not_in_the_text_and_saves_nothing(commitmen
     assert not Evidence.objects.exists()
 
 
+def post_update(client, commitment, evidence, **kwargs):
+    """Post the record-update form with one piece of evidence (its fields, unprefixed)."""
+    data = {
+        "status": "in_progress",
+        "confidence": "moderate",
+        "as_of": "2026-11-30",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-INITIAL_FORMS": "0",
+        **{f"evidence-0-{name}": value for name, value in evidence.items()},
+    }
+    url = reverse("commitment-record-update", args=[commitment.reference])
+    return client.post(url, data, **kwargs)
+
+
 def test_the_form_refuses_a_mismatch_inline_with_the_closest_passage(
     client, commitment, document, analyst
 ):
     client.force_login(analyst)
-    response = client.post(
-        reverse("commitment-record-update", args=[commitment.reference]),
-        {
-            "status": "in_progress",
-            "confidence": "moderate",
-            "as_of": "2026-11-30",
-            "evidence-TOTAL_FORMS": "1",
-            "evidence-INITIAL_FORMS": "0",
-            "evidence-0-quote": "More needs to be done, and it is progress.",
-            "evidence-0-source": str(document.pk),
-        },
+    response = post_update(
+        client,
+        commitment,
+        {"quote": "More needs to be done, and it is progress.", "source": str(document.pk)},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
@@ -250,18 +257,14 @@ def test_the_seed_attributes_blinken_to_the_united_states(seeded):
 def test_the_speaker_party_is_saved_from_the_form(client, analyst, commitment, document):
     usa = factories.make_party("United States")
     client.force_login(analyst)
-    response = client.post(
-        reverse("commitment-record-update", args=[commitment.reference]),
+    response = post_update(
+        client,
+        commitment,
         {
-            "status": "in_progress",
-            "confidence": "moderate",
-            "as_of": "2026-11-30",
-            "evidence-TOTAL_FORMS": "1",
-            "evidence-INITIAL_FORMS": "0",
-            "evidence-0-quote": "More needs to be done",
-            "evidence-0-speaker": "A spokesperson",
-            "evidence-0-speaker_party": str(usa.pk),
-            "evidence-0-source": str(document.pk),
+            "quote": "More needs to be done",
+            "speaker": "A spokesperson",
+            "speaker_party": str(usa.pk),
+            "source": str(document.pk),
         },
     )
     assert response.status_code == 302
