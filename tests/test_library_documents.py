@@ -86,7 +86,7 @@ def test_the_type_comes_from_the_content_not_the_name():
     [
         (b"", "a.txt", "The file is empty."),
         (b"   \n\n  ", "a.txt", "The document has no text."),
-        (b"plain words", "a.pdf", "is named “a.pdf” but its content is a plain text, not a PDF"),
+        (b"plain words", "a.pdf", "is named “a.pdf” but its content is plain text, not a PDF"),
         (b"plain words", "a.docx", "not a Word document (DOCX)"),
         (b"\x89PNG\r\n\x1a\n....", "a.png", "“.png” files are not supported"),
         (b"\x89PNG\r\n\x1a\n....", "a.txt", "The file is a PNG image, which is not supported"),

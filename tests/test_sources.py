@@ -409,3 +409,18 @@ def test_the_timeline_marks_each_quote_verified_or_not(client, analyst, commitme
     assert body.count(">Verified quote</a>") == 1
     assert body.count(">Unverified</span>") == 1
     assert f'href="{document.get_absolute_url()}#p3"' in body
+
+
+def test_the_quote_page_answers_htmx_with_its_fragment(client, analyst, document):
+    client.force_login(analyst)
+    url = reverse("source-quote", args=[document.pk])
+    body = client.get(url, {"paragraph": "1"}, headers=HTMX).content.decode()
+    assert body.lstrip().startswith('<section id="quote-choice"')
+
+
+@pytest.mark.parametrize("name", ["source-list", "source-detail", "source-add"])
+def test_a_history_restore_gets_the_whole_page(client, analyst, document, name):
+    client.force_login(analyst)
+    url = reverse(name, args=[document.pk]) if name == "source-detail" else reverse(name)
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get(url, headers=headers).content.decode()

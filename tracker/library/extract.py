@@ -215,6 +215,8 @@ def resolve_kind(data, filename):
 
 
 def article(label):
+    if label == "plain text":
+        return label
     return ("an " if label[0] in "AEIHOU" else "a ") + label
 
 
