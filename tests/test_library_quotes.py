@@ -112,7 +112,7 @@ def test_evidence_from_a_source_without_text_is_saved_unverified(commitment, ana
     update = factories.record(commitment, author=analyst, quote="Anything at all")
     evidence = update.evidence.get()
     assert not evidence.is_verified
-    assert (evidence.spans, evidence.paragraph, evidence.source_sha256) == ([], None, "")
+    assert (evidence.spans, evidence.paragraph, evidence.source_sha256) == (None, None, "")
 
 
 def test_the_service_refuses_a_quote_not_in_the_text_and_saves_nothing(commitment, document):

@@ -168,13 +168,20 @@ class Source(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The document itself, when the library has it (tracker/library/): the original file,
     # what it is, and its text as numbered SourceParagraphs.
-    document = models.FileField(upload_to=source_upload_path, max_length=300, blank=True)
-    original_name = models.CharField(max_length=255, blank=True)
-    media_type = models.CharField(max_length=100, blank=True)
+    # Database defaults too: the benchmark's generator and raw SQL write rows without them.
+    document = models.FileField(
+        upload_to=source_upload_path, max_length=300, blank=True, default="", db_default=""
+    )
+    original_name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    media_type = models.CharField(max_length=100, blank=True, default="", db_default="")
     size = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True, editable=False)
-    text_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    paragraph_count = models.PositiveIntegerField(default=0, editable=False)
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    text_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    paragraph_count = models.PositiveIntegerField(default=0, editable=False, db_default=0)
     text_added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -618,9 +625,11 @@ class Evidence(models.Model):
     # Verified against the source's text (tracker/library/quotes.py): where the quote is, as
     # [[start, end], ...] in the text (one pair per piece around an ellipsis), its first
     # paragraph and the hash of the document it was verified against. Empty: unverified.
-    spans = models.JSONField(default=list, blank=True, editable=False)
+    spans = models.JSONField(null=True, blank=True, editable=False)
     paragraph = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    source_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["status_update", "id"]
