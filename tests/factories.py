@@ -128,6 +128,26 @@ def days_ago(n):
     return timezone.localdate() - dt.timedelta(days=n)
 
 
+def edit_form_data(commitment, **changes):
+    """The commitment edit form as a manager would post it unchanged, plus `changes`."""
+    commitment.refresh_from_db()
+    data = {
+        "title": commitment.title,
+        "description": commitment.description,
+        "area": commitment.area_id,
+        "event": commitment.event_id or "",
+        "target_date": commitment.target_date.isoformat() if commitment.target_date else "",
+        "review_cadence_days": commitment.review_cadence_days,
+        "parent": commitment.parent_id or "",
+        "assignees": [u.pk for u in commitment.assignees.all()],
+        "version": commitment.version,
+    }
+    if commitment.owner_id:
+        data["owner"] = commitment.owner_id
+    data.update(changes)
+    return data
+
+
 def make_pdf(pages):
     """A small valid PDF with a text layer: `pages` is a list of lists of lines (ASCII)."""
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from ..forms import DateInput, not_in_future
+from ..forms import DateInput, plausible_date
 from ..models import Source, SourceKind
 from . import extract
 from .services import Upload, duplicate_of
@@ -79,7 +79,7 @@ class SourceForm(DocumentForm):
     field_order = ["title", "kind", "publisher", "url", "published_on", "file", "text"]
 
     def clean_published_on(self):
-        return not_in_future(self.cleaned_data.get("published_on"))
+        return plausible_date(self.cleaned_data.get("published_on"))
 
     def clean_title(self):
         return self.cleaned_data["title"].strip()

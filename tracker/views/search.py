@@ -7,10 +7,9 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from ..access import role_required
+from ..htmx import is_swap, render_page
 from ..search import results
 from ..search.forms import SearchForm
-from .commitments import wants_fragment
-from .sources import fragment_or_page
 
 
 @require_GET
@@ -35,9 +34,9 @@ def search(request):
         "nav_section": "search",
     }
     status = 200 if valid else 400
-    response = fragment_or_page(
-        request, "tracker/search.html", "search-results", context, status=status
+    response = render_page(
+        request, "tracker/search.html", context, fragment="search-results", status=status
     )
-    if wants_fragment(request):
+    if is_swap(request):
         push_url(response, reverse("search") + (f"?{urlencode(params)}" if params else ""))
     return response

@@ -10,28 +10,20 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from ..access import may_add_sources, may_quote, role_required
+from ..access import can_add_sources, can_quote, recordable_commitments, role_required
+from ..htmx import is_swap, render_page
 from ..library import quotes, reader
 from ..library import services as library
 from ..library.forms import DocumentForm, LibrarySearchForm, SourceForm
-from ..models import Commitment, Source, SourceParagraph
-from .commitments import wants_fragment
+from ..models import Source, SourceParagraph
 
 LIST_PAGE = 25
 MAX_SELECTION = 1000  # characters: the selection travels in a URL
-
-
-def fragment_or_page(request, template, fragment, context, *, status=200):
-    name = f"{template}#{fragment}" if wants_fragment(request) else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 @require_GET
@@ -51,11 +43,11 @@ def source_list(request):
         "q": query,
         "page": page,
         "sources": page.object_list,
-        "may_add": may_add_sources(request.user),
+        "may_add": can_add_sources(request.user),
         "nav_section": "sources",
     }
-    response = fragment_or_page(request, "tracker/source_list.html", "results", context)
-    if wants_fragment(request):
+    response = render_page(request, "tracker/source_list.html", context, fragment="results")
+    if is_swap(request):
         params = [("q", query)] if query else []
         push_url(response, reverse("source-list") + (f"?{urlencode(params)}" if params else ""))
     return response
@@ -79,7 +71,7 @@ def save_document(request, form, source):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(may_add_sources)
+@role_required(can_add_sources)
 def source_add(request):
     form = SourceForm(request.POST, request.FILES) if request.method == "POST" else SourceForm()
     if request.method == "POST" and form.is_valid():
@@ -88,8 +80,8 @@ def source_add(request):
             return redirect(source)
     context = {"form": form, "nav_section": "sources"}
     status = 422 if form.is_bound else 200
-    return fragment_or_page(
-        request, "tracker/source_add.html", "source-form", context, status=status
+    return render_page(
+        request, "tracker/source_add.html", context, fragment="source-form", status=status
     )
 
 
@@ -113,8 +105,8 @@ def reader_context(request, source, *, document_form=None):
         "page_number": page,
         "pages": pages,
         "page_numbers": range(1, pages + 1) if pages > 1 else (),
-        "may_quote": may_quote(user) and source.has_text,
-        "may_add_document": may_add_sources(user) and not source.has_text,
+        "may_quote": can_quote(user) and source.has_text,
+        "may_add_document": can_add_sources(user) and not source.has_text,
         "document_form": document_form
         or (DocumentForm(source=source) if not source.has_text else None),
         "nav_section": "sources",
@@ -126,11 +118,11 @@ def reader_context(request, source, *, document_form=None):
 def source_detail(request, pk):
     source = get_object_or_404(Source.objects.select_related("text_added_by"), pk=pk)
     context = reader_context(request, source)
-    return fragment_or_page(request, "tracker/source_detail.html", "source-text", context)
+    return render_page(request, "tracker/source_detail.html", context, fragment="source-text")
 
 
 @require_POST
-@role_required(may_add_sources)
+@role_required(can_add_sources)
 def source_add_document(request, pk):
     source = get_object_or_404(Source.objects.select_related("text_added_by"), pk=pk)
     if source.has_text:
@@ -140,8 +132,8 @@ def source_add_document(request, pk):
     if form.is_valid() and save_document(request, form, source):
         return redirect(source)
     context = reader_context(request, source, document_form=form)
-    return fragment_or_page(
-        request, "tracker/source_detail.html", "document-form", context, status=422
+    return render_page(
+        request, "tracker/source_detail.html", context, fragment="document-form", status=422
     )
 
 
@@ -191,7 +183,7 @@ def asked_quote(request, source):
 
 
 @require_GET
-@role_required(may_quote)
+@role_required(can_quote)
 def source_quote(request, pk):
     """Choose the commitment to quote the passage into; each link opens its update form."""
     source = get_object_or_404(Source, pk=pk)
@@ -208,7 +200,7 @@ def source_quote(request, pk):
         prefill = urlencode({"quote_source": source.pk, "quote_span": f"{start}-{end}"})
         commitments = [
             (c, f"{c.get_absolute_url()}?{prefill}#record-update")
-            for c in Commitment.objects.writable_by(request.user)
+            for c in recordable_commitments(request.user)
             .select_related("area")
             .order_by("reference")
         ]
@@ -220,6 +212,10 @@ def source_quote(request, pk):
         "commitments": commitments,
         "nav_section": "sources",
     }
-    return fragment_or_page(
-        request, "tracker/source_quote.html", "quote-choice", context, status=422 if error else 200
+    return render_page(
+        request,
+        "tracker/source_quote.html",
+        context,
+        fragment="quote-choice",
+        status=422 if error else 200,
     )
