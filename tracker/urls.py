@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review, search, sources
+from .dashboard import views as dashboard
+from .views import commitments, exports, health, review, search, sources
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("search/", search.search, name="search"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='source',
             name='document',
-            field=models.FileField(blank=True, db_default='', default='', max_length=300, upload_to=tracker.models.source_upload_path),
+            field=models.FileField(blank=True, db_default='', default='', max_length=300, upload_to=tracker.models.reference.source_upload_path),
         ),
         migrations.AddField(
             model_name='source',
