@@ -223,7 +223,7 @@ def test_a_ten_thousand_character_query_is_refused_clearly(client, analyst, worl
     client.force_login(analyst)
     response = client.get(reverse("search"), {"q": "tariffs " * 1250})
     assert response.status_code == 400
-    assert "Ensure this value has at most 200 characters" in response.content.decode()
+    assert "Searches are limited to 200 characters." in response.content.decode()
 
 
 @pytest.mark.parametrize(

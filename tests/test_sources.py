@@ -424,3 +424,10 @@ def test_a_history_restore_gets_the_whole_page(client, analyst, document, name):
     url = reverse(name, args=[document.pk]) if name == "source-detail" else reverse(name)
     headers = {**HTMX, "HX-History-Restore-Request": "true"}
     assert "<html" in client.get(url, headers=headers).content.decode()
+
+
+def test_an_overlong_library_search_says_so(client, analyst, document):
+    client.force_login(analyst)
+    response = client.get(reverse("source-list"), {"q": "x" * 10_000})
+    assert response.status_code == 200
+    assert "Searches are limited to 200 characters." in response.content.decode()

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .dashboard import views as dashboard
-from .views import commitments, exports, health, review, search, sources
+from .views import accounts, commitments, exports, health, review, search, sources
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -43,7 +43,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        accounts.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

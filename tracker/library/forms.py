@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 
+from .. import limits
 from ..forms import DateInput, plausible_date
 from ..models import Source, SourceKind
 from . import extract
@@ -90,4 +91,9 @@ class SourceForm(DocumentForm):
 
 
 class LibrarySearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search the library")
+    q = forms.CharField(
+        required=False,
+        max_length=limits.SEARCH_QUERY,
+        label="Search the library",
+        error_messages={"max_length": f"Searches are limited to {limits.SEARCH_QUERY} characters."},
+    )

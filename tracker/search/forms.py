@@ -12,6 +12,7 @@ class SearchForm(forms.Form):
         required=False,
         label="Search",
         max_length=query.MAX_QUERY,
+        error_messages={"max_length": f"Searches are limited to {query.MAX_QUERY} characters."},
         help_text='All words must occur; "a phrase", -leave-out, or.',
     )
     kind = forms.ChoiceField(choices=[("", "Everything"), *LABELS.items()], required=False)

@@ -12,9 +12,10 @@ import re
 
 from django.db import connection
 
+from .. import limits
 from .index import KINDS, TABLE
 
-MAX_QUERY = 200
+MAX_QUERY = limits.SEARCH_QUERY
 MAX_CLAUSES = 12
 MARK_START, MARK_END = "\ue000", "\ue001"
 WORD = re.compile(r"\w+")
@@ -49,7 +50,7 @@ def parse(text):
     """Clauses of `text`, or QueryError."""
     text = text.replace("\x00", " ")
     if len(text) > MAX_QUERY:
-        raise QueryError(f"Search for at most {MAX_QUERY} characters.")
+        raise QueryError(f"Searches are limited to {MAX_QUERY} characters.")
     clauses, either = [], False
     for match in TOKEN.finditer(text):
         negated, phrase, bare = match.group(1) == "-", match.group(2), match.group(3)

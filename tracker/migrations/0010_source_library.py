@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0008_groups_without_permissions'),
+        ('tracker', '0009_hardening'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
