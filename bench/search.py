@@ -175,10 +175,12 @@ def main(argv=None):
 
     django.setup()
     from django.contrib.auth.models import User
+    from django.core.management import call_command
     from django.db import connection
 
     from tracker.models import Evidence, SourceParagraph, StatusUpdate
 
+    call_command("collectstatic", interactive=False, verbosity=0)
     print(f"Database: {connection.settings_dict['NAME']} ({connection.vendor})")
     given = give_sources_text(args.sources, args.paragraphs, print)
     print(
