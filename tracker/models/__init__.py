@@ -11,6 +11,7 @@ from .choices import (
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
 from .indicators import Direction, Indicator, Measurement, Qualifier
+from .library import SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
@@ -39,6 +40,7 @@ __all__ = [
     "ReviewState",
     "Source",
     "SourceKind",
+    "SourceParagraph",
     "Status",
     "StatusPeriod",
     "StatusUpdate",
