@@ -728,6 +728,8 @@ class AuditAction(models.TextChoices):
     STATUS_UPDATE = "status_update", "Recorded a status update"
     MEASUREMENT = "measurement", "Recorded a measurement"
     EDIT = "edit", "Edited a commitment"
+    CREATE = "create", "Created a commitment"
+    IMPORT = "import", "Imported a file"
     ACCEPT = "accept", "Accepted an update"
     RETURN = "return", "Returned an update"
     EXPORT = "export", "Exported data"
@@ -766,3 +768,6 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.target}"
+
+
+from .imports.models import ImportFile, ImportState  # noqa: E402, F401  (the app's models)

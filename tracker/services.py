@@ -17,6 +17,7 @@ from . import audit
 from .models import (
     AuditAction,
     Commitment,
+    CommitmentParty,
     Evidence,
     Measurement,
     ReviewState,
@@ -48,6 +49,21 @@ def review_required():
     return settings.TRACKER_REVIEW_REQUIRED
 
 
+def check_status_update(*, official_status, status, as_of, has_evidence):
+    """The rules of a new status update, also run by an import's dry run before it writes."""
+    if as_of > timezone.localdate():
+        raise ValidationError({"as_of": "The as-of date cannot be in the future."})
+    if status != official_status and not has_evidence:
+        raise ValidationError(
+            {"evidence": "A change of status needs at least one piece of evidence."}
+        )
+
+
+def accepted_on_creation(author):
+    """Seed data (no author) and updates recorded with the review step turned off."""
+    return author is None or not review_required()
+
+
 @transaction.atomic
 def record_status_update(
     *,
@@ -73,15 +89,14 @@ def record_status_update(
 
     # Serialises writers on one commitment (PostgreSQL; SQLite's IMMEDIATE does the same).
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    today = timezone.localdate()
-    if as_of > today:
-        raise ValidationError({"as_of": "The as-of date cannot be in the future."})
-    if status != commitment.current_status and not evidence:
-        raise ValidationError(
-            {"evidence": "A change of status needs at least one piece of evidence."}
-        )
+    check_status_update(
+        official_status=commitment.current_status,
+        status=status,
+        as_of=as_of,
+        has_evidence=bool(evidence),
+    )
 
-    accept_now = author is None or not review_required()
+    accept_now = accepted_on_creation(author)
     now = timezone.now()
     update = StatusUpdate(
         commitment=commitment,
@@ -309,3 +324,56 @@ def record_measurement(
             detail=f"{indicator.name}: {measurement.display_value}",
         )
     return measurement
+
+
+@transaction.atomic
+def save_commitment(*, by, commitment=None, fields, parties=None, assignees=None, via="form"):
+    """Create a commitment (`commitment` None) or change some of its descriptive fields.
+
+    `fields` maps model fields to values; `parties` is [(party, must_deliver), ...] and
+    `assignees` a list of users, each None to leave them as they are. An update bumps the
+    version (edit conflicts) and is kept in the field-level history; both are audited.
+    """
+    creating = commitment is None
+    if creating:
+        commitment = Commitment(**fields)
+    else:
+        commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        for name, value in fields.items():
+            setattr(commitment, name, value)
+        commitment.version += 1
+    commitment._history_user = by  # simple-history's author outside a request
+    # Lengths and ranges, a safety net under the forms' and the importer's checks.
+    commitment.clean_fields(exclude=["next_review_due", "area", "event", "owner", "parent"])
+    commitment.save()
+    if parties is not None:
+        wanted = {party.pk: must for party, must in parties}
+        bound = {cp.party_id: cp for cp in commitment.commitment_parties.all()}
+        CommitmentParty.objects.filter(
+            commitment=commitment, party_id__in=bound.keys() - wanted.keys()
+        ).delete()
+        for party_id, must in wanted.items():
+            if party_id not in bound:
+                CommitmentParty.objects.create(
+                    commitment=commitment, party_id=party_id, must_deliver=must
+                )
+            elif bound[party_id].must_deliver != must:
+                CommitmentParty.objects.filter(pk=bound[party_id].pk).update(must_deliver=must)
+    if assignees is not None:
+        commitment.assignees.set(assignees)
+    if creating:
+        detail = f"{via}: created"
+    else:
+        changed = [
+            *fields,
+            *["parties"] * (parties is not None),
+            *["assignees"] * (assignees is not None),
+        ]
+        detail = f"{via}: version {commitment.version}: {', '.join(sorted(changed))}"
+    audit.record(
+        AuditAction.CREATE if creating else AuditAction.EDIT,
+        user=by,
+        target=commitment.reference,
+        detail=detail,
+    )
+    return commitment

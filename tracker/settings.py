@@ -225,3 +225,11 @@ LOGGING = {
         "django.security": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# Imports (/import/, manage.py import_file). Files above the size are refused; files with more
+# rows than the threshold are checked and applied by a background task (django.tasks).
+TRACKER_IMPORT_MAX_BYTES = envint("TRACKER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES = envint(
+    "TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024
+)
+TRACKER_IMPORT_BACKGROUND_ROWS = envint("TRACKER_IMPORT_BACKGROUND_ROWS", 2000)

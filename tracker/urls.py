@@ -26,7 +26,9 @@ urlpatterns = [
     path("returned/", review.returned_updates, name="returned-updates"),
     path("export/commitments.csv", exports.commitments_csv, name="export-commitments-csv"),
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
+    path("export/commitments.xlsx", exports.commitments_xlsx, name="export-commitments-xlsx"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
+    path("export/history.xlsx", exports.history_xlsx, name="export-history-xlsx"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("healthz", health.healthz, name="healthz"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
