@@ -67,3 +67,22 @@ def commitment_for_edit(request, reference):
     if not commitment.can_be_edited_by(request.user):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+def may_import(user):
+    """Bulk changes from a file (/import/, manage.py import_file): managers and admins."""
+    return is_manager(user)
+
+
+def may_create_commitments(user):
+    return is_manager(user)
+
+
+def import_for(request, pk):
+    """An upload, for the manager who uploaded it (or an admin); 403 for anyone else."""
+    from .models import ImportFile
+
+    upload = get_object_or_404(ImportFile.objects.defer("content"), pk=pk)
+    if not (request.user.is_superuser or upload.uploaded_by_id == request.user.pk):
+        deny(request, f"not the uploader of import {pk}")
+    return upload

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, review
+from .views import commitments, dashboard, exports, health, imports, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -30,6 +30,10 @@ urlpatterns = [
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("export/history.xlsx", exports.history_xlsx, name="export-history-xlsx"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("import/", imports.import_start, name="import"),
+    path("import/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
+    path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
     path("healthz", health.healthz, name="healthz"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -144,10 +144,10 @@ class CommitmentImporter(Importer):
                 result.changes.append(["parties", "", display([p for p, _ in parties])])
             if assignees:
                 result.changes.append(["assignees", "", display(assignees)])
+            result.plan = (commitment, wanted, parties, assignees)
         else:
             self.warn_derived(cells, result, commitment)
             self.diff(result, commitment, wanted, parties, assignees)
-        result.plan = (commitment, wanted, parties, assignees)
 
     def diff(self, result, commitment, wanted, parties, assignees):
         for name in list(wanted):
@@ -264,9 +264,8 @@ class CommitmentImporter(Importer):
             if (commitment)
             else {}
         )
-        delivering = None
-        if cells.has("delivering"):
-            delivering = {n.lower() for n in v.names(cells.raw("delivering"))}
+        # An empty (or absent) `delivering` leaves who must deliver as it is; new parties must.
+        delivering = {n.lower() for n in v.names(cells.raw("delivering"))} or None
         parties, found = [], set()
         for name in names:
             party = self.lookups.parties.get(name.lower())
@@ -293,14 +292,15 @@ class CommitmentImporter(Importer):
         for column, field in DERIVED_CHECKED.items():
             if not cells.has(column):
                 continue
-            raw = str(cells.raw(column)).strip()
-            if raw != display(getattr(commitment, field)):
+            raw = str(cells.raw(column)).strip().lower()
+            current = getattr(commitment, field)
+            known = {display(current).lower()}
+            if column == "status":
+                known.add(commitment.status.label.lower())
+            if raw and raw not in known:
+                stays = display(current) or "empty"
                 result.warnings.append(
-                    [
-                        column,
-                        f"is not imported from this file (it stays "
-                        f"{display(getattr(commitment, field)) or 'empty'}): record a status update",
-                    ],
+                    [column, f"is not imported (it stays {stays}): record a status update"]
                 )
 
     def write(self, result):
@@ -309,10 +309,11 @@ class CommitmentImporter(Importer):
             return
         if isinstance(wanted.get("parent"), str):
             wanted["parent"] = Commitment.objects.get(reference=wanted["parent"])
+        fields = wanted if commitment else {"reference": result.key, **wanted}
         saved = services.save_commitment(
             by=self.user,
             commitment=commitment,
-            fields=wanted,
+            fields=fields,
             parties=parties,
             assignees=assignees,
             via="import",

@@ -66,7 +66,7 @@ class Report:
     """Row results, spooled as gzip'd JSON lines, with counts and a digest."""
 
     def __init__(self):
-        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 (closed in close())
         self.gzip = gzip.GzipFile(fileobj=self.file, mode="wb")
         self.hash = hashlib.sha256()
         self.counts = dict.fromkeys((CREATE, UPDATE, UNCHANGED, ERROR, "warnings"), 0)

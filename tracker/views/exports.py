@@ -94,7 +94,7 @@ def xlsx_file(title, header, rows):
                     cell.data_type = "s"  # never a formula, whatever it starts with
             cells.append(cell)
         sheet.append(cells)
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
     book.save(out)
     out.seek(0)
     return FileWrapper(out)
