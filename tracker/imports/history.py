@@ -270,9 +270,11 @@ class HistoryImporter(Importer):
             return
         commitment, wanted, evidence = result.plan
         for item in evidence:
-            if item.source is None:  # a new source an earlier row may have created already
+            if item.source is None:  # a new source: one per title, however many rows cite it
                 title = item.new_source["title"]
-                item.source = Source.objects.filter(title=title).order_by("id").first()
+                found = Source.objects.filter(title=title).order_by("id").first()
+                item.source = found or Source.objects.create(**item.new_source)
+                item.new_source = None
         services.record_status_update(
             commitment=commitment,
             author=self.user,
