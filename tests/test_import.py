@@ -41,13 +41,20 @@ def snapshot():
     """Every stored value a commitment import could change."""
     commitments = {
         c.reference: (
-            c.title, c.description, c.area_id, c.event_id, c.owner_id, c.parent_id,
-            c.target_date, c.review_cadence_days, c.version,
+            c.title,
+            c.description,
+            c.area_id,
+            c.event_id,
+            c.owner_id,
+            c.parent_id,
+            c.target_date,
+            c.review_cadence_days,
+            c.version,
             sorted(c.commitment_parties.values_list("party_id", "must_deliver")),
             sorted(c.assignees.values_list("id", flat=True)),
         )
         for c in Commitment.objects.all()
-    }  # fmt: skip
+    }
     updates = list(StatusUpdate.objects.order_by("id").values_list())
     evidence = list(Evidence.objects.order_by("id").values_list())
     return commitments, updates, evidence, Source.objects.count()
@@ -94,18 +101,32 @@ def test_a_handful_of_edits_in_a_csv_change_exactly_those(world, manager, analys
     set_cell(rows, "USCN-FENTANYL", "title", "Curb precursor chemicals, revised")
     set_cell(rows, "USCN-MIL-COMMS", "target_date", "2027-06-30")
     set_cell(rows, "USCN-MIL-COMMS", "assignees", other_analyst.username)
-    rows.append(new_row(header, reference="NEW-2026-1", title="A new promise",
-                        area="Counternarcotics", parties="China; United States",
-                        delivering="China", owner=analyst.username, target_date="2027-01-31",
-                        description="What was promised.\nTwo lines."))  # fmt: skip
+    rows.append(
+        new_row(
+            header,
+            reference="NEW-2026-1",
+            title="A new promise",
+            area="Counternarcotics",
+            parties="China; United States",
+            delivering="China",
+            owner=analyst.username,
+            target_date="2027-01-31",
+            description="What was promised.\nTwo lines.",
+        )
+    )
     before = snapshot()
     outcome = check(csv_bytes(rows), manager)
     changed = {r["key"]: (r["action"], r["changes"]) for r in results(outcome)}
     assert changed["USCN-FENTANYL"] == (
         "update",
-        [["title", "Curb the diversion of fentanyl precursor chemicals from China",
-          "Curb precursor chemicals, revised"]],
-    )  # fmt: skip
+        [
+            [
+                "title",
+                "Curb the diversion of fentanyl precursor chemicals from China",
+                "Curb precursor chemicals, revised",
+            ]
+        ],
+    )
     assert changed["USCN-MIL-COMMS"] == (
         "update",
         [["target_date", "", "2027-06-30"], ["assignees", "", other_analyst.username]],
@@ -126,8 +147,11 @@ def test_a_handful_of_edits_in_a_csv_change_exactly_those(world, manager, analys
     assert after["USCN-COALITION"] == before[0]["USCN-COALITION"]
     new = Commitment.objects.get(reference="NEW-2026-1")
     assert (new.title, new.area.name, new.owner, new.description) == (
-        "A new promise", "Counternarcotics", analyst, "What was promised.\nTwo lines."
-    )  # fmt: skip
+        "A new promise",
+        "Counternarcotics",
+        analyst,
+        "What was promised.\nTwo lines.",
+    )
     assert [(p.name, p.must_deliver) for p in _bound(new)] == [
         ("China", True),
         ("United States", False),
@@ -150,14 +174,23 @@ def test_edits_in_an_xlsx_round_trip(world, manager):
             if row[0].value == "USCN-COALITION":
                 row[header.index("title")].value = "Coalition, renamed"
                 row[header.index("review_cadence_days")].value = 14
-        sheet.append(new_row(header, reference="NEW-X", title="From XLSX",
-                             area="Counternarcotics", parent="USCN-COALITION"))  # fmt: skip
+        sheet.append(
+            new_row(
+                header,
+                reference="NEW-X",
+                title="From XLSX",
+                area="Counternarcotics",
+                parent="USCN-COALITION",
+            )
+        )
 
     data = edit_xlsx(download(world, "/export/commitments.xlsx"), edit)
     outcome = apply(data, manager, "c.xlsx")
     assert (outcome.counts["update"], outcome.counts["create"], outcome.counts["unchanged"]) == (
-        1, 1, 2,
-    )  # fmt: skip
+        1,
+        1,
+        2,
+    )
     coalition = Commitment.objects.get(reference="USCN-COALITION")
     assert (coalition.title, coalition.review_cadence_days) == ("Coalition, renamed", 14)
     assert Commitment.objects.get(reference="NEW-X").parent == coalition
@@ -205,19 +238,43 @@ def history_rows(client):
 def test_new_status_updates_go_through_the_review_rules(world, manager):
     rows = history_rows(world)
     header = rows[0]
-    rows.append(new_row(header, commitment="USCN-FENTANYL", as_of="2026-11-01", status="at_risk",
-                        confidence="high", progress="20", assessment="Shipments resumed.",
-                        quote="Seizures fell.", source="A new report", source_kind="report",
-                        source_url="https://example.org/r"))  # fmt: skip
-    rows.append(new_row(header, commitment="USCN-FENTANYL", as_of="2026-11-01", status="at_risk",
-                        confidence="high", progress="20", assessment="Shipments resumed.",
-                        quote="A second quote.", source="A new report"))  # fmt: skip
+    rows.append(
+        new_row(
+            header,
+            commitment="USCN-FENTANYL",
+            as_of="2026-11-01",
+            status="at_risk",
+            confidence="high",
+            progress="20",
+            assessment="Shipments resumed.",
+            quote="Seizures fell.",
+            source="A new report",
+            source_kind="report",
+            source_url="https://example.org/r",
+        )
+    )
+    rows.append(
+        new_row(
+            header,
+            commitment="USCN-FENTANYL",
+            as_of="2026-11-01",
+            status="at_risk",
+            confidence="high",
+            progress="20",
+            assessment="Shipments resumed.",
+            quote="A second quote.",
+            source="A new report",
+        )
+    )
     outcome = apply(csv_bytes(rows), manager)
     assert outcome.counts["create"] == 2
     update = StatusUpdate.objects.latest("id")
     assert (update.author, update.status, update.review_state, update.progress) == (
-        manager, "at_risk", "submitted", 20
-    )  # fmt: skip
+        manager,
+        "at_risk",
+        "submitted",
+        20,
+    )
     assert [e.quote for e in update.evidence.all()] == ["Seizures fell.", "A second quote."]
     assert Source.objects.filter(title="A new report").count() == 1
     assert AuditEvent.objects.filter(action="status_update", user=manager).count() == 1
@@ -226,9 +283,11 @@ def test_new_status_updates_go_through_the_review_rules(world, manager):
 
 
 def test_a_change_of_status_without_evidence_is_refused(world, manager):
-    rows = [["commitment", "as_of", "status", "confidence"],
-            ["USCN-FENTANYL", "2026-11-01", "broken", "low"],
-            ["USCN-FENTANYL", "2026-11-02", "in_progress", "low"]]  # fmt: skip
+    rows = [
+        ["commitment", "as_of", "status", "confidence"],
+        ["USCN-FENTANYL", "2026-11-01", "broken", "low"],
+        ["USCN-FENTANYL", "2026-11-02", "in_progress", "low"],
+    ]
     outcome = check(csv_bytes(rows), manager)
     first, second = results(outcome)
     assert first["errors"] == [
@@ -244,9 +303,11 @@ def test_a_change_of_status_without_evidence_is_refused(world, manager):
 def test_with_review_off_later_rows_see_the_status_earlier_rows_set(world, manager, settings):
     settings.TRACKER_REVIEW_REQUIRED = False
     today = timezone.localdate().isoformat()  # the seed's updates are as of today
-    rows = [["commitment", "as_of", "status", "confidence", "quote", "source"],
-            ["USCN-FENTANYL", today, "broken", "low", "Abandoned.", "Wire"],
-            ["USCN-FENTANYL", today, "broken", "moderate", "", ""]]  # fmt: skip
+    rows = [
+        ["commitment", "as_of", "status", "confidence", "quote", "source"],
+        ["USCN-FENTANYL", today, "broken", "low", "Abandoned.", "Wire"],
+        ["USCN-FENTANYL", today, "broken", "moderate", "", ""],
+    ]
     outcome = apply(csv_bytes(rows), manager)
     assert outcome.counts["create"] == 2
     assert Commitment.objects.get(reference="USCN-FENTANYL").current_status == "broken"
@@ -276,8 +337,10 @@ def test_a_future_as_of_date_is_refused_in_words(world, manager):
 
 
 def test_errors_name_the_row_and_column_in_words(world, manager):
-    rows = [["reference", "title", "area", "target_date", "owner", "review_cadence_days"],
-            ["USCN-FENTANYL", "", "Nowhere", "31/02/2024", "nobody", "0"]]  # fmt: skip
+    rows = [
+        ["reference", "title", "area", "target_date", "owner", "review_cadence_days"],
+        ["USCN-FENTANYL", "", "Nowhere", "31/02/2024", "nobody", "0"],
+    ]
     (row,) = results(check(csv_bytes(rows), manager))
     assert row["row"] == 2
     assert dict(row["errors"]) == {
@@ -291,8 +354,11 @@ def test_errors_name_the_row_and_column_in_words(world, manager):
 
 
 def test_one_bad_row_means_nothing_is_written(world, manager):
-    rows = [["reference", "title", "area"], ["OK-1", "Fine", "Counternarcotics"],
-            ["OK-2", "Fine too", "Nowhere"]]  # fmt: skip
+    rows = [
+        ["reference", "title", "area"],
+        ["OK-1", "Fine", "Counternarcotics"],
+        ["OK-2", "Fine too", "Nowhere"],
+    ]
     before = snapshot()
     outcome = run(csv_bytes(rows), "f.csv", user=manager, commit=True)
     assert not outcome.applied and outcome.errors == 1
@@ -343,15 +409,23 @@ def test_wrong_or_missing_columns_say_which_are_expected(world, manager, header,
 
 
 def test_a_reference_twice_in_one_file_is_an_error(world, manager):
-    rows = [["reference", "title", "area"], ["DUP-1", "A", "Counternarcotics"],
-            ["DUP-1", "B", "Counternarcotics"]]  # fmt: skip
+    rows = [
+        ["reference", "title", "area"],
+        ["DUP-1", "A", "Counternarcotics"],
+        ["DUP-1", "B", "Counternarcotics"],
+    ]
     outcome = check(csv_bytes(rows), manager)
     assert results(outcome)[1]["errors"] == [["reference", "DUP-1 is also on row 2"]]
 
 
 def test_formulas_are_imported_as_text_and_never_run(world, manager):
-    data = xlsx_bytes([["reference", "title", "area"], ["F-1", "=1+1", "Counternarcotics"],
-                       ["F-2", "=HYPERLINK(\"http://evil\",\"x\")", "Counternarcotics"]])  # fmt: skip
+    data = xlsx_bytes(
+        [
+            ["reference", "title", "area"],
+            ["F-1", "=1+1", "Counternarcotics"],
+            ["F-2", '=HYPERLINK("http://evil","x")', "Counternarcotics"],
+        ]
+    )
     apply(data, manager, "f.xlsx")
     assert Commitment.objects.get(reference="F-1").title == "=1+1"
     assert Commitment.objects.get(reference="F-2").title.startswith("=HYPERLINK(")
@@ -423,8 +497,9 @@ def test_the_apply_refuses_when_the_data_changed_since_the_preview(world, manage
     rows = [["reference", "title"], ["USCN-FENTANYL", "New title"]]
     preview = check(csv_bytes(rows), manager)
     Commitment.objects.filter(reference="USCN-FENTANYL").update(title="Changed meanwhile")
-    outcome = run(csv_bytes(rows), "f.csv", user=manager, commit=True,
-                  expected_digest=preview.digest)  # fmt: skip
+    outcome = run(
+        csv_bytes(rows), "f.csv", user=manager, commit=True, expected_digest=preview.digest
+    )
     assert not outcome.applied
     assert "changed since the preview" in outcome.problem
     assert Commitment.objects.get(reference="USCN-FENTANYL").title == "Changed meanwhile"
