@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
+from tracker.imports import jobs
 from tracker.models import AuditEvent, Measurement, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ EVERYONE_READS = {
     "manager": "ok",
     "admin": "ok",
 }
+MANAGERS_ONLY = {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"}
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
 
@@ -90,6 +92,31 @@ EXPECTED = {
     "export-commitments-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-commitments-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-history-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "import": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    # The world's upload is the manager's: only they (and admins) see and apply it.
+    "import-detail": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
+    "import-apply": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    "import-report": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
@@ -132,6 +159,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     commitment = factories.make_commitment("MATRIX-1", owner=analyst)
     factories.record(commitment, status="in_progress")  # seed-style, accepted
     indicator = factories.make_indicator(commitment)
+    upload = jobs.store(user=manager, name="matrix.csv", data=b"reference,title\nMATRIX-1,New\n")
     users = {
         "anonymous": None,
         "outsider": outsider,
@@ -140,7 +168,13 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "manager": manager,
         "admin": admin_user,
     }
-    return {"commitment": commitment, "indicator": indicator, "users": users, "analyst": analyst}
+    return {
+        "commitment": commitment,
+        "indicator": indicator,
+        "upload": upload,
+        "users": users,
+        "analyst": analyst,
+    }
 
 
 def url_for(name, world, fresh_update):
@@ -151,6 +185,8 @@ def url_for(name, world, fresh_update):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}
+    elif name.startswith("import-"):
+        kwargs = {"pk": world["upload"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
     return reverse(name, kwargs=kwargs)

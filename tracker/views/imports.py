@@ -37,7 +37,7 @@ def render_page(request, template, context, *, fragment, status=200):
 @require_http_methods(["GET", "POST"])
 @role_required(may_import)
 def import_start(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -1,0 +1,250 @@
+"""The import pages: upload, preview, apply, progress and report, per role, method and HTMX."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.spreadsheets import csv_bytes, csv_rows, download
+from tracker.imports import jobs
+from tracker.imports.models import ImportFile
+from tracker.models import AuditEvent, Commitment
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+GOOD = csv_bytes([["reference", "title"], ["USCN-FENTANYL", "Renamed by import"]])
+BAD = csv_bytes([["reference", "title", "target_date"], ["USCN-FENTANYL", "T", "31/02/2024"]])
+
+
+@pytest.fixture
+def signed_in(client, seeded, manager):
+    client.force_login(manager)
+    return client
+
+
+def upload(client, data, name="file.csv", **headers):
+    return client.post("/import/", {"file": SimpleUploadedFile(name, data)}, **headers)
+
+
+def title():
+    return Commitment.objects.get(reference="USCN-FENTANYL").title
+
+
+def test_the_page_explains_the_format_and_links_the_exports(signed_in):
+    response = signed_in.get("/import/")
+    assert response.status_code == 200
+    assert b'href="/export/commitments.xlsx"' in response.content
+    assert b'enctype="multipart/form-data"' in response.content
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize("who", ["analyst", "outsider"])
+def test_only_managers_and_admins_import(client, seeded, request, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get("/import/").status_code == 403
+    assert upload(client, GOOD).status_code == 403
+    assert not ImportFile.objects.exists()
+
+
+def test_anonymous_users_are_sent_to_sign_in(client):
+    response = client.get("/import/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_an_upload_shows_the_preview_and_writes_nothing(signed_in):
+    response = upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    assert response.status_code == 302 and response["Location"] == stored.get_absolute_url()
+    page = signed_in.get(response["Location"])
+    assert page.status_code == 200
+    assert b"Preview (nothing written yet)" in page.content
+    assert "Renamed by import" in page.content.decode()
+    assert b"Apply 1 change" in page.content
+    assert title() != "Renamed by import"
+    assert stored.state == "checked" and len(stored.sha256) == 64
+
+
+def test_an_htmx_upload_redirects_the_browser_to_the_preview(signed_in):
+    response = upload(signed_in, GOOD, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == ImportFile.objects.get().get_absolute_url()
+
+
+def test_no_file_is_an_inline_error(signed_in):
+    response = signed_in.post("/import/", {})
+    assert response.status_code == 422
+    assert b"This field is required." in response.content
+    assert b"<html" in response.content
+    fragment = signed_in.post("/import/", {}, **HTMX)
+    assert fragment.status_code == 422
+    assert b"<html" not in fragment.content and b'id="upload"' in fragment.content
+
+
+def test_a_file_over_the_limit_is_an_inline_error(signed_in, settings):
+    settings.TRACKER_IMPORT_MAX_BYTES = 10
+    response = upload(signed_in, GOOD)
+    assert response.status_code == 422
+    assert b"the limit is 10. Split it into smaller files." in response.content
+    assert not ImportFile.objects.exists()
+
+
+def test_errors_are_shown_by_row_and_column_and_nothing_can_be_applied(signed_in):
+    response = upload(signed_in, BAD)
+    page = signed_in.get(response["Location"]).content.decode()
+    assert (
+        "Row 2, column target_date: 31/02/2024 is not a date (write it as YYYY-MM-DD, "
+        "e.g. 2024-02-29)" in page
+    )
+    assert "Apply" not in page
+    stored = ImportFile.objects.get()
+    assert stored.state == "refused"
+    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    assert response.status_code == 409
+    assert title() != "T"
+
+
+def test_a_file_problem_is_shown_in_words(signed_in):
+    response = upload(signed_in, b"name,colour\nx,y\n")
+    page = signed_in.get(response["Location"]).content.decode()
+    assert "This file cannot be imported" in page
+    assert "neither a “reference” column" in page
+
+
+def test_applying_writes_every_change_once(signed_in, manager):
+    upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    assert response.status_code == 302
+    assert title() == "Renamed by import"
+    stored.refresh_from_db()
+    assert stored.state == "applied" and stored.applied_at
+    page = signed_in.get(response["Location"]).content.decode()
+    assert "Applied file.csv." in page and "Applied on" in page
+    again = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    assert again.status_code == 409  # applied already: never twice
+    assert AuditEvent.objects.filter(action="import", user=manager).count() == 1
+
+
+def test_an_htmx_apply_redirects_the_browser(signed_in):
+    upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256}, **HTMX)
+    assert response["HX-Redirect"] == stored.get_absolute_url()
+    assert title() == "Renamed by import"
+
+
+def test_a_preview_cannot_be_applied_to_another_file(signed_in):
+    upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    other = csv_bytes([["reference", "title"], ["USCN-FENTANYL", "Something else"]])
+    import hashlib
+
+    response = signed_in.post(
+        f"/import/{stored.pk}/apply/", {"sha256": hashlib.sha256(other).hexdigest()}
+    )
+    assert response.status_code == 409
+    assert b"not the file you previewed" in response.content
+    fragment = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": "x"}, **HTMX)
+    assert fragment.status_code == 409 and b"<html" not in fragment.content
+    assert title() != "Renamed by import"
+
+
+def test_another_manager_cannot_see_or_apply_my_upload(client, seeded, manager, other_manager):
+    client.force_login(manager)
+    upload(client, GOOD)
+    stored = ImportFile.objects.get()
+    client.force_login(other_manager)
+    assert client.get(stored.get_absolute_url()).status_code == 403
+    assert client.get(f"/import/{stored.pk}/report.csv").status_code == 403
+    response = client.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    assert response.status_code == 403
+    assert title() != "Renamed by import"
+
+
+def test_an_unknown_upload_is_404(signed_in):
+    assert signed_in.get("/import/999999/").status_code == 404
+
+
+def test_methods(signed_in):
+    upload(signed_in, GOOD)
+    pk = ImportFile.objects.get().pk
+    assert signed_in.post(f"/import/{pk}/").status_code == 405
+    assert signed_in.get(f"/import/{pk}/apply/").status_code == 405
+    assert signed_in.post(f"/import/{pk}/report.csv").status_code == 405
+    assert signed_in.put("/import/").status_code == 405
+
+
+def test_the_report_lists_every_error_warning_and_change(signed_in):
+    rows = csv_rows(download(signed_in, "/export/commitments.csv"))
+    header = rows[0]
+    rows[1][header.index("title")] = "New title"
+    rows[2][header.index("target_date")] = "someday"
+    rows[3][header.index("status")] = "broken"
+    response = upload(signed_in, csv_bytes(rows))
+    pk = ImportFile.objects.get().pk
+    report = csv_rows(download(signed_in, f"/import/{pk}/report.csv"))
+    assert report[0] == ["row", "key", "outcome", "column", "message", "before", "after"]
+    outcomes = sorted((r[0], r[2], r[3]) for r in report[1:])
+    assert outcomes == [
+        ("2", "update", "title"),
+        ("3", "error", "target_date"),
+        ("4", "warning", "status"),
+    ]
+    assert response.status_code == 302
+
+
+def test_the_preview_page_runs_a_fixed_number_of_queries(signed_in, django_assert_num_queries):
+    rows = csv_rows(download(signed_in, "/export/commitments.csv"))
+    for row in rows[1:]:
+        row[1] = row[1] + " (edited)"
+    upload(signed_in, csv_bytes(rows))
+    url = ImportFile.objects.get().get_absolute_url()
+    signed_in.get(url)
+    # The session, the user, their groups (role), the upload; the navigation's review count.
+    with django_assert_num_queries(5):
+        response = signed_in.get(url)
+    assert response.content.count(b"(edited)") == 3
+
+
+# Big files in the background
+
+
+@pytest.fixture
+def background(settings):
+    settings.TRACKER_IMPORT_BACKGROUND_ROWS = 0
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+
+
+def test_a_big_file_is_checked_in_the_background_with_a_progress_bar(
+    signed_in, background, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    assert stored.state == "checking"
+    page = signed_in.get(response["Location"]).content.decode()
+    assert "Checking every row" in page and "<progress" in page
+    assert '<meta http-equiv="refresh" content="5">' in page  # without JavaScript
+    poll = signed_in.get(stored.get_absolute_url() + "?poll=1", **HTMX)
+    assert b'id="import-progress"' in poll.content and b"<html" not in poll.content
+
+    jobs.check_file(stored.pk)  # what the worker runs
+    done = signed_in.get(stored.get_absolute_url() + "?poll=1", **HTMX)
+    assert done["HX-Refresh"] == "true"
+    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    assert "Apply 1 change" in page and "refresh" not in page
+
+
+def test_a_big_file_is_applied_in_the_background(
+    signed_in, background, django_capture_on_commit_callbacks
+):
+    upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+    jobs.check_file(stored.pk)
+    stored.refresh_from_db()
+    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    assert response.status_code == 302
+    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    assert "Applying the changes" in page
+    assert title() != "Renamed by import"
+    jobs.apply_file(stored.pk)
+    assert title() == "Renamed by import"
