@@ -36,6 +36,16 @@ EXPECTED = {
     "dashboard": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-new": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
     "commitment-record-update": {
         "GET": POST_ONLY,
         "POST": {
@@ -181,7 +191,7 @@ def url_for(name, world, fresh_update):
     from django.urls import reverse
 
     kwargs = {}
-    if name.startswith("commitment-") and name != "commitment-list":
+    if name.startswith("commitment-") and name not in ("commitment-list", "commitment-new"):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitments, dashboard, exports, health, imports, review
+from .views import commitment_new, commitments, dashboard, exports, health, imports, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("commitments/", commitments.commitment_list, name="commitment-list"),
+    # Before <reference>/: "new" is a page, never a reference.
+    path("commitments/new/", commitment_new.new_commitment, name="commitment-new"),
     path("commitments/<str:reference>/", commitments.commitment_detail, name="commitment-detail"),
     path(
         "commitments/<str:reference>/updates/",

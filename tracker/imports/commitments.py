@@ -5,17 +5,15 @@ changes titles. The export's derived columns (status, progress…, url) are read
 a status changes through a status update (the history file), never here.
 """
 
-import re
-
 from django.conf import settings
 from django.db.models import Prefetch
 
 from .. import services
 from ..models import ANALYSTS, Area, Commitment, CommitmentParty, Event, Party
+from ..new_commitment import valid_reference
 from . import values as v
 from .base import CREATE, UNCHANGED, UPDATE, Importer
 
-REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_DESCRIPTION = 20_000
 SCALAR_COLUMNS = [
     # column: the model field it is written to
@@ -122,9 +120,10 @@ class CommitmentImporter(Importer):
             return
         self.seen[reference] = result.row
         commitment = self.existing(reference)
-        if commitment is None and not REFERENCE.match(reference):
+        if commitment is None and not valid_reference(reference):
             result.error(
-                "reference", f"{v.shown(reference)} may hold only letters, digits, . _ and -"
+                "reference",
+                f"{v.shown(reference)} may hold only letters, digits, . _ and - (and not “new”)",
             )
         wanted = self.parse_fields(cells, result, commitment)
         parties = self.parse_parties(cells, result, commitment)

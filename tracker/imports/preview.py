@@ -17,11 +17,15 @@ def summary(upload, limit=SHOWN):
 
     for result in upload.results():
         for column, message in result["errors"]:
-            keep("errors", {"row": result["row"], "key": result["key"], "column": column,
-                            "message": message})  # fmt: skip
+            keep(
+                "errors",
+                {"row": result["row"], "key": result["key"], "column": column, "message": message},
+            )
         for column, message in result["warnings"]:
-            keep("warnings", {"row": result["row"], "key": result["key"], "column": column,
-                              "message": message})  # fmt: skip
+            keep(
+                "warnings",
+                {"row": result["row"], "key": result["key"], "column": column, "message": message},
+            )
         if result["action"] in ("create", "update"):
             keep("changes", result)
     return {**shown, "hidden": hidden}

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from .. import audit, services
-from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
+from ..access import (
+    commitment_for_edit,
+    commitment_for_update,
+    is_analyst,
+    may_create_commitments,
+    role_required,
+)
 from ..filters import CommitmentFilter
 from ..forms import (
     CommitmentEditForm,
@@ -83,6 +89,7 @@ def commitment_list(request):
         "filtered": bool(filterset.active_params()),
         "today": timezone.localdate(),
         "nav_section": "commitments",
+        "may_create": may_create_commitments(request.user),
     }
     if wants_fragment(request):
         response = render(request, "tracker/commitment_list.html#results", context)

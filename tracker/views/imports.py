@@ -72,8 +72,9 @@ def import_detail(request, pk):
     if wants_fragment(request) and request.GET.get("poll"):
         if not upload.busy:
             return HttpResponseClientRefresh()  # done: show the whole preview
-        return render_page(request, "tracker/import_detail.html", {"upload": upload},
-                           fragment="import-progress")  # fmt: skip
+        return render_page(
+            request, "tracker/import_detail.html", {"upload": upload}, fragment="import-progress"
+        )
     context = {"upload": upload, "preview": None if upload.busy else preview.summary(upload)}
     return render_page(request, "tracker/import_detail.html", context, fragment="import-result")
 
