@@ -248,3 +248,21 @@ def test_a_big_file_is_applied_in_the_background(
     assert title() != "Renamed by import"
     jobs.apply_file(stored.pk)
     assert title() == "Renamed by import"
+
+
+def test_a_crashed_background_task_says_so_instead_of_polling_forever(
+    signed_in, background, monkeypatch
+):
+    upload(signed_in, GOOD)
+    stored = ImportFile.objects.get()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(jobs, "run", crash)
+    with pytest.raises(RuntimeError):
+        jobs.check_task.call(stored.pk)
+    stored.refresh_from_db()
+    assert stored.state == "refused" and "stopped unexpectedly" in stored.problem
+    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    assert "stopped unexpectedly" in page and "<progress" not in page

@@ -140,7 +140,7 @@ class CommitmentImporter(Importer):
             self.planned.add(reference)
             result.changes = [[name, "", display(value)] for name, value in wanted.items() if value]
             if parties:
-                result.changes.append(["parties", "", display([p for p, _ in parties])])
+                result.changes.append(["parties", "", party_text(parties)])
             if assignees:
                 result.changes.append(["assignees", "", display(assignees)])
             result.plan = (commitment, wanted, parties, assignees)

@@ -5,6 +5,7 @@ django.tasks task, so the request only stores it; the page polls its progress.
 """
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,8 @@ from django.utils import timezone
 from .models import ImportFile, ImportState
 from .readers import FileProblem
 from .run import run
+
+log = logging.getLogger("tracker.imports")
 
 
 def store(*, user, name, data):
@@ -112,14 +115,32 @@ def save_outcome(upload, outcome, *, applied):
     upload.save()
 
 
+def failed(pk):
+    """A crash (a bug, the database gone) must not leave the page polling forever."""
+    log.exception("import %s failed", pk)
+    ImportFile.objects.filter(pk=pk).update(
+        state=ImportState.REFUSED,
+        problem="The import stopped unexpectedly and nothing was changed. "
+        "Try again; if it happens again, tell an administrator.",
+    )
+
+
 @task
 def check_task(pk):
-    check_file(pk)
+    try:
+        check_file(pk)
+    except Exception:
+        failed(pk)
+        raise
 
 
 @task
 def apply_task(pk):
-    apply_file(pk)
+    try:
+        apply_file(pk)
+    except Exception:
+        failed(pk)
+        raise
 
 
 TASKS = {check_file: check_task, apply_file: apply_task}
