@@ -97,6 +97,22 @@ class Importer:
             )
         return index
 
+    def prepare(self, batch):
+        """Look up, in a few queries, what the rows of a batch [(number, cells), ...] name."""
+
+    def keys(self, batch, column, parser):
+        """The distinct parseable values of a column in a batch."""
+        i = self.index.get(column)
+        found = set()
+        for _, cells in batch if i is not None else ():
+            try:
+                value = parser(cells[i] if i < len(cells) else "")
+            except CellError:
+                continue
+            if value:
+                found.add(value)
+        return found
+
     def row(self, number, cells):
         """The results of the rows now checked (a kind may hold rows back until `finish`)."""
         result = RowResult(row=number)

@@ -54,7 +54,7 @@ def display(value):
         return "; ".join(display(x) for x in value)
     if hasattr(value, "username"):
         return value.username
-    if isinstance(value, Commitment):
+    if isinstance(value, Commitment | ParentRef):
         return value.reference
     if isinstance(value, Event):
         return value.name
@@ -101,14 +101,26 @@ class CommitmentImporter(Importer):
         self.planned = set()  # references this file creates, possible parents of later rows
         self.parent_of = dict(Commitment.objects.exclude(parent=None).values_list("pk", "parent"))
 
-    def existing(self, reference):
+    def prepare(self, batch):
+        """The batch's commitments (and parents) by reference, in three queries."""
+        references = self.keys(batch, "reference", lambda x: v.text(x, limit=40))
+        parents = self.keys(batch, "parent", lambda x: v.text(x, limit=40))
         bound = CommitmentParty.objects.select_related("party")
-        return (
+        found = (
             Commitment.objects.select_related("area", "event", "owner", "parent")
             .prefetch_related(Prefetch("commitment_parties", queryset=bound), "assignees")
-            .filter(reference=reference)
-            .first()
+            .filter(reference__in=references)
         )
+        self.batch = {c.reference: c for c in found}
+        self.parents = dict(
+            Commitment.objects.filter(reference__in=parents - self.batch.keys()).values_list(
+                "reference", "pk"
+            )
+        ) | {ref: c.pk for ref, c in self.batch.items()}
+
+    def existing(self, reference):
+        """Read before the batch's writes: a reference is written once per file, at its row."""
+        return self.batch.get(reference)
 
     def check(self, cells, result):
         reference = cells.parse("reference", v.text, limit=40, required=True)
@@ -231,14 +243,15 @@ class CommitmentImporter(Importer):
         reference = cells.parse("parent", v.text, limit=40)
         if not reference:
             return None
-        parent = Commitment.objects.filter(reference=reference).only("id", "reference").first()
-        if parent is None and reference in self.planned:
+        parent_pk = self.parents.get(reference)
+        if parent_pk is None and reference in self.planned:
             return reference  # created by an earlier row: found when this one is written
-        if parent is None:
+        if parent_pk is None:
             result.error("parent", f"there is no commitment {v.shown(reference)}")
-        elif commitment is not None and self.makes_cycle(commitment.pk, parent.pk):
+            return None
+        if commitment is not None and self.makes_cycle(commitment.pk, parent_pk):
             result.error("parent", f"{reference} is {commitment.reference} or part of it")
-        return parent
+        return ParentRef(parent_pk, reference)
 
     def makes_cycle(self, pk, parent_pk):
         seen = set()
@@ -306,8 +319,11 @@ class CommitmentImporter(Importer):
         commitment, wanted, parties, assignees = result.plan
         if result.action == UNCHANGED:
             return
-        if isinstance(wanted.get("parent"), str):
-            wanted["parent"] = Commitment.objects.get(reference=wanted["parent"])
+        parent = wanted.get("parent")
+        if isinstance(parent, str):  # created by an earlier row of this file
+            wanted["parent"] = Commitment.objects.only("id").get(reference=parent)
+        elif isinstance(parent, ParentRef):
+            wanted["parent"] = Commitment(pk=parent.pk, reference=parent.reference)
         fields = wanted if commitment else {"reference": result.key, **wanted}
         saved = services.save_commitment(
             by=self.user,
@@ -319,6 +335,16 @@ class CommitmentImporter(Importer):
         )
         if "parent" in wanted:
             self.parent_of[saved.pk] = saved.parent_id
+
+
+class ParentRef:
+    """A parent commitment known by its key and reference (enough to compare and write)."""
+
+    def __init__(self, pk, reference):
+        self.pk, self.reference = pk, reference
+
+    def __str__(self):
+        return self.reference
 
 
 def party_text(parties):

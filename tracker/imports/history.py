@@ -53,10 +53,32 @@ class HistoryImporter(Importer):
         self.commitments = {}  # reference -> Commitment (or None)
         self.official = {}  # commitment pk -> (as_of, status) as the import leaves it
         self.sources = {}  # title -> Source, or the fields of a new one
-        self.recorded = None  # the stored update the last rows described
+        self.stored = {}  # update id -> StatusUpdate, of the batch
         self.group = None  # (key, [RowResult, ...]) of the new update being read
         self.evidence_seen = set()
         self.accept_now = services.accepted_on_creation(user)
+
+    def prepare(self, batch):
+        """The batch's commitments, recorded updates and sources, in four queries."""
+        references = self.keys(batch, "commitment", lambda x: v.text(x, limit=40))
+        missing = references - self.commitments.keys()
+        for commitment in Commitment.objects.filter(reference__in=missing).only(
+            "id", "reference", "current_status", "current_as_of"
+        ):
+            self.commitments[commitment.reference] = commitment
+        ids = self.keys(batch, "update_id", lambda x: v.integer(x, low=1, high=2**63 - 1))
+        self.stored = {
+            u.pk: u
+            for u in StatusUpdate.objects.select_related("commitment")
+            .prefetch_related(
+                Prefetch("evidence", queryset=Evidence.objects.select_related("source"))
+            )
+            .filter(pk__in=ids)
+        }
+        titles = self.keys(batch, "source", lambda x: v.text(x, limit=500))
+        titles -= self.sources.keys()
+        for source in Source.objects.filter(title__in=titles).order_by("-id"):
+            self.sources[source.title] = source  # the oldest of a title wins
 
     def row(self, number, cells):
         result = RowResult(row=number)
@@ -74,20 +96,8 @@ class HistoryImporter(Importer):
 
     # Rows describing an update already recorded
 
-    def stored_update(self, pk):
-        if self.recorded is None or self.recorded.pk != pk:
-            self.recorded = (
-                StatusUpdate.objects.select_related("commitment")
-                .prefetch_related(
-                    Prefetch("evidence", queryset=Evidence.objects.select_related("source"))
-                )
-                .filter(pk=pk)
-                .first()
-            )
-        return self.recorded
-
     def check_recorded(self, cells, result, update_id):
-        update = self.stored_update(update_id)
+        update = self.stored.get(update_id)
         result.key = f"update {update_id}"
         if update is None:
             result.error(
@@ -158,13 +168,7 @@ class HistoryImporter(Importer):
         return wanted
 
     def commitment(self, reference):
-        if reference not in self.commitments:
-            self.commitments[reference] = (
-                Commitment.objects.filter(reference=reference)
-                .only("id", "reference", "current_status", "current_as_of")
-                .first()
-            )
-        return self.commitments[reference]
+        return self.commitments.get(reference)
 
     def check_new(self, cells, result):
         wanted = self.parse_update(cells, result)
@@ -205,9 +209,8 @@ class HistoryImporter(Importer):
         )
 
     def source(self, cells, result, title):
-        if title not in self.sources:
-            found = Source.objects.filter(title=title).order_by("id").first()
-            self.sources[title] = found or self.new_source(cells, result, title)
+        if title not in self.sources:  # not stored (prepare): the first row citing it says
+            self.sources[title] = self.new_source(cells, result, title)
         return self.sources[title]
 
     def new_source(self, cells, result, title):

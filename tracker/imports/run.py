@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import gzip
 import hashlib
+import itertools
 import json
 import tempfile
 
@@ -24,6 +25,7 @@ from .history import HistoryImporter
 from .readers import FileProblem, read_table
 
 PROGRESS_EVERY = 500
+BATCH = 500
 KINDS = {"commitments": CommitmentImporter, "history": HistoryImporter}
 
 
@@ -141,8 +143,11 @@ def _loop(table, importer, report, *, commit, progress):
             if progress and report.rows % PROGRESS_EVERY == 0:
                 progress(report.rows)
 
-    for number, cells in table.rows:
-        handle(importer.row(number, cells))
+    # Rows are read ahead in batches, so the importer can look up a batch's objects at once.
+    for batch in itertools.batched(table.rows, BATCH):
+        importer.prepare(batch)
+        for number, cells in batch:
+            handle(importer.row(number, cells))
     handle(importer.finish())
 
 

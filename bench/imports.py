@@ -1,0 +1,224 @@
+#!/usr/bin/env python
+"""Import benchmark: commitments and status updates from CSV, through the same code as /import/.
+
+    .venv/bin/python bench/imports.py --commitments 10000 --updates 100000
+
+On a fresh database of its own (var/bench-import.sqlite3, or DATABASE_URL), with a few areas,
+parties and analysts: writes a commitments CSV, checks it (the dry run) and applies it, imports
+the export of what it created (everything unchanged), then does the same with a file of status
+updates with evidence. Each step runs in a child process, so its peak memory (ru_maxrss) is
+its own; with --tracemalloc, the peak of Python's allocations during the step is measured too.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = ROOT / "var" / "bench-import.sqlite3"
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    os.environ.setdefault("SQLITE_PATH", str(DEFAULT_DB))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def make_world():
+    from django.core.management import call_command
+
+    from tests import factories
+    from tracker.models import Area, Party
+
+    call_command("migrate", verbosity=0)
+    for n in range(12):
+        Area.objects.get_or_create(slug=f"area-{n}", defaults={"name": f"Area {n}"})
+    for n in range(30):
+        Party.objects.get_or_create(name=f"Party {n}")
+    for n in range(1, 51):
+        factories.make_analyst(f"analyst{n:02d}")
+    factories.make_manager("importer")
+
+
+def commitments_csv(count):
+    from tracker.views.exports import COMMITMENT_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COMMITMENT_COLUMNS)
+    for i in range(count):
+        row = dict.fromkeys(COMMITMENT_COLUMNS, "")
+        row |= {
+            "reference": f"B-{i:06d}",
+            "title": f"Commitment number {i} on a subject of shared concern",
+            "area": f"Area {i % 12}",
+            "parties": f"Party {i % 30}; Party {(i + 7) % 30}",
+            "delivering": f"Party {i % 30}",
+            "owner": f"analyst{i % 50 + 1:02d}",
+            "assignees": f"analyst{(i + 3) % 50 + 1:02d}" if i % 4 == 0 else "",
+            "target_date": f"{2027 + i % 5}-{i % 12 + 1:02d}-15",
+            "description": "What was promised, in a sentence or two of plain words. " * 3,
+            "review_cadence_days": 14 + i % 77,
+        }
+        writer.writerow(row.values())
+    return out.getvalue().encode()
+
+
+def updates_csv(count, commitments):
+    from tracker.views.exports import HISTORY_FIELDS
+
+    statuses = ["in_progress", "at_risk", "in_progress", "stalled", "in_progress"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(list(HISTORY_FIELDS))
+    for i in range(count):
+        row = dict.fromkeys(HISTORY_FIELDS, "")
+        row |= {
+            "commitment": f"B-{i % commitments:06d}",
+            "as_of": f"2026-{(i // commitments) % 11 + 1:02d}-{i % 28 + 1:02d}",
+            "status": statuses[(i // commitments) % len(statuses)],
+            "confidence": "moderate",
+            "progress": (i * 7) % 101,
+            "assessment": "An assessment of where things stand, with the reasons for it.",
+            "quote": f"A verbatim quote from the source, number {i}.",
+            "source": f"Source {i % 500}",
+            "source_kind": "news",
+        }
+        writer.writerow(row.values())
+    return out.getvalue().encode()
+
+
+def step(name, path):
+    """Run one import step in this process: check or apply the file; print a JSON line."""
+    setup_django()
+    from django.contrib.auth.models import User
+
+    from tracker.imports.run import run
+
+    user = User.objects.get(username="importer")
+    data = Path(path).read_bytes()
+    commit = name.startswith("apply")
+    traced = os.environ.get("BENCH_TRACEMALLOC") == "1"
+    if traced:  # Python's own allocations; slows the run down two to three times
+        tracemalloc.start()
+    start = time.perf_counter()
+    outcome = run(data, Path(path).name, user=user, commit=commit)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    rows = sum(outcome.counts.get(k, 0) for k in ("create", "update", "unchanged", "error"))
+    print(
+        json.dumps(
+            {
+                "step": name,
+                "rows": rows,
+                "seconds": seconds,
+                "counts": outcome.counts,
+                "problem": outcome.problem,
+                "applied": outcome.applied,
+                "bytes": len(data),
+                "tracemalloc_peak_mb": peak / 2**20,
+                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def export_commitments(path):
+    setup_django()
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="importer"))
+    response = client.get("/export/commitments.csv", HTTP_HOST="127.0.0.1")
+    Path(path).write_bytes(b"".join(response.streaming_content))
+
+
+def child(*args):
+    result = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode:
+        sys.exit(result.stderr)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commitments", type=int, default=10_000)
+    parser.add_argument("--updates", type=int, default=100_000)
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also measure Python's peak allocations (slower)"
+    )
+    parser.add_argument("--step", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--export", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        return step(*args.step)
+    if args.export:
+        return export_commitments(args.export)
+
+    if "DATABASE_URL" not in os.environ:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
+    if args.tracemalloc:
+        os.environ["BENCH_TRACEMALLOC"] = "1"
+    setup_django()
+    make_world()
+    work = ROOT / "var" / "bench-import"
+    work.mkdir(parents=True, exist_ok=True)
+    files = {
+        "commitments": work / "commitments.csv",
+        "exported": work / "commitments-exported.csv",
+        "updates": work / "updates.csv",
+    }
+    files["commitments"].write_bytes(commitments_csv(args.commitments))
+    files["updates"].write_bytes(updates_csv(args.updates, args.commitments))
+
+    figures = [
+        child("--step", "check commitments", str(files["commitments"])),
+        child("--step", "apply commitments", str(files["commitments"])),
+    ]
+    child("--export", str(files["exported"]))
+    figures += [
+        child("--step", "apply the export (unchanged)", str(files["exported"])),
+        child("--step", "check status updates", str(files["updates"])),
+        child("--step", "apply status updates", str(files["updates"])),
+    ]
+    print_table(figures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+def print_table(figures):
+    print(
+        f"\n{'step':32} {'rows':>8} {'MB':>6} {'seconds':>8} {'ms/row':>7} "
+        f"{'peak RSS':>9} {'py peak':>8}  outcome"
+    )
+    for f in figures:
+        outcome = "applied" if f["applied"] else (f["problem"] or "checked")
+        if f["counts"].get("error"):
+            outcome = f"{f['counts']['error']} errors"
+        print(
+            f"{f['step']:32} {f['rows']:>8,} {f['bytes'] / 2**20:>6.1f} {f['seconds']:>8.1f} "
+            f"{1000 * f['seconds'] / max(f['rows'], 1):>7.2f} {f['maxrss_mb']:>7.0f}MB "
+            f"{f['tracemalloc_peak_mb']:>6.1f}MB  {outcome}"
+        )
+
+
+if __name__ == "__main__":
+    main()
