@@ -530,3 +530,21 @@ def test_the_command_reports_errors_and_exits_non_zero(world, manager, analyst, 
         call_command("import_file", str(path), "--user", analyst.username)
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_file", str(tmp_path / "nope.csv"), "--user", manager.username)
+
+
+@pytest.mark.parametrize(
+    "path,expected",
+    [
+        ("docs/import-commitments-sample.csv", {"create": 1, "update": 1}),
+        ("docs/import-history-sample.csv", {"create": 2, "update": 0}),
+    ],
+)
+def test_the_sample_files_in_docs_import_cleanly_on_the_seed_data(seeded, manager, path, expected):
+    from pathlib import Path
+
+    from tests.factories import make_analyst
+
+    Commitment.objects.update(owner=make_analyst("analyst"))
+    outcome = check(Path(path).read_bytes(), manager)
+    assert [r["errors"] for r in results(outcome) if r["errors"]] == []
+    assert {k: outcome.counts[k] for k in expected} == expected
