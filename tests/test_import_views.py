@@ -266,3 +266,19 @@ def test_a_crashed_background_task_says_so_instead_of_polling_forever(
     assert stored.state == "refused" and "stopped unexpectedly" in stored.problem
     page = signed_in.get(stored.get_absolute_url()).content.decode()
     assert "stopped unexpectedly" in page and "<progress" not in page
+
+
+def test_admins_see_and_may_delete_uploads_in_the_admin(client, seeded, manager, admin_user):
+    client.force_login(manager)
+    upload(client, GOOD)
+    client.force_login(admin_user)
+    listing = client.get("/admin/tracker/importfile/")
+    assert listing.status_code == 200 and b"file.csv" in listing.content
+    pk = ImportFile.objects.get().pk
+    page = client.get(f"/admin/tracker/importfile/{pk}/change/")
+    assert page.status_code == 200 and b"Renamed by import" not in page.content
+    # Deleting an upload (its stored file) is allowed; what it applied stays.
+    assert (
+        client.post(f"/admin/tracker/importfile/{pk}/delete/", {"post": "yes"}).status_code == 302
+    )
+    assert not ImportFile.objects.exists()

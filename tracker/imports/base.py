@@ -22,10 +22,15 @@ class RowResult:
         self.errors.append([column, str(message)])
 
     def as_dict(self):
-        data = dataclasses.asdict(self)
-        del data["plan"]
-        data["action"] = ERROR if self.errors else self.action
-        return data
+        """What the report keeps (not the plan: asdict() would deep-copy its model objects)."""
+        return {
+            "row": self.row,
+            "key": self.key,
+            "action": ERROR if self.errors else self.action,
+            "changes": self.changes,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
 
 
 class Cells:
