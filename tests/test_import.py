@@ -238,34 +238,17 @@ def history_rows(client):
 def test_new_status_updates_go_through_the_review_rules(world, manager):
     rows = history_rows(world)
     header = rows[0]
-    rows.append(
-        new_row(
-            header,
-            commitment="USCN-FENTANYL",
-            as_of="2026-11-01",
-            status="at_risk",
-            confidence="high",
-            progress="20",
-            assessment="Shipments resumed.",
-            quote="Seizures fell.",
-            source="A new report",
-            source_kind="report",
-            source_url="https://example.org/r",
-        )
-    )
-    rows.append(
-        new_row(
-            header,
-            commitment="USCN-FENTANYL",
-            as_of="2026-11-01",
-            status="at_risk",
-            confidence="high",
-            progress="20",
-            assessment="Shipments resumed.",
-            quote="A second quote.",
-            source="A new report",
-        )
-    )
+    update = {
+        "commitment": "USCN-FENTANYL",
+        "as_of": "2026-11-01",
+        "status": "at_risk",
+        "confidence": "high",
+        "progress": "20",
+        "assessment": "Shipments resumed.",
+        "source": "A new report",
+    }
+    rows.append(new_row(header, **update, quote="Seizures fell.", source_kind="report"))
+    rows.append(new_row(header, **update, quote="A second quote."))  # the same update
     outcome = apply(csv_bytes(rows), manager)
     assert outcome.counts["create"] == 2
     update = StatusUpdate.objects.latest("id")

@@ -38,12 +38,7 @@ class NewCommitmentForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         label="Of them, who must deliver",
     )
-    review_cadence_days = forms.IntegerField(
-        min_value=1,
-        max_value=3650,
-        label="Review every (days)",
-        help_text="How often the status must be reviewed.",
-    )
+    review_cadence_days = CommitmentEditForm.declared_fields["review_cadence_days"]
 
     class Meta:
         model = Commitment

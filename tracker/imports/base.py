@@ -33,6 +33,11 @@ class RowResult:
         }
 
 
+def columns_except(columns, *used):
+    """An export's columns other than `used`, in the export's order."""
+    return tuple(c for c in columns if c not in used)
+
+
 class Cells:
     """One row's cells by column name; parse(column, parser) records what goes wrong."""
 

@@ -11,8 +11,9 @@ from django.db.models import Prefetch
 from .. import services
 from ..models import ANALYSTS, Area, Commitment, CommitmentParty, Event, Party
 from ..new_commitment import valid_reference
+from ..views.exports import COMMITMENT_COLUMNS
 from . import values as v
-from .base import CREATE, UNCHANGED, UPDATE, Importer
+from .base import CREATE, UNCHANGED, UPDATE, Importer, columns_except
 
 MAX_DESCRIPTION = 20_000
 SCALAR_COLUMNS = [
@@ -68,31 +69,10 @@ class CommitmentImporter(Importer):
     label = "commitments"
     key_column = "reference"
     required = ("reference",)
-    imported = (
-        "title",
-        "area",
-        "parties",
-        "owner",
-        "target_date",
-        "description",
-        "event",
-        "event_date",
-        "delivering",
-        "assignees",
-        "parent",
-        "review_cadence_days",
-    )
-    ignored = (
-        "status",
-        "status_label",
-        "progress",
-        "confidence",
-        "as_of",
-        "next_review_due",
-        "overdue",
-        "last_update_at",
-        "url",
-    )
+    # The export's derived columns are read for nothing; every other one is imported.
+    ignored = ("status", "status_label", "progress", "confidence", "as_of", "next_review_due",
+               "overdue", "last_update_at", "url")  # fmt: skip
+    imported = columns_except(COMMITMENT_COLUMNS, *required, *ignored)
 
     def __init__(self, header, *, user):
         super().__init__(header, user=user)

@@ -14,8 +14,9 @@ from django.db.models import Prefetch
 
 from .. import services
 from ..models import Commitment, Confidence, Evidence, Source, SourceKind, Status, StatusUpdate
+from ..views.exports import HISTORY_FIELDS
 from . import values as v
-from .base import CREATE, UNCHANGED, Cells, Importer, RowResult
+from .base import CREATE, UNCHANGED, Cells, Importer, RowResult, columns_except
 
 UPDATE_COLUMNS = ("as_of", "status", "progress", "confidence", "assessment")
 EVIDENCE_COLUMNS = ("quote", "speaker", "locator", "source")
@@ -37,16 +38,8 @@ class HistoryImporter(Importer):
         *EVIDENCE_COLUMNS,
         *SOURCE_COLUMNS,
     )
-    ignored = (
-        "commitment_title",
-        "previous_status",
-        "review_state",
-        "author",
-        "recorded_at",
-        "decided_by",
-        "decided_at",
-        "decision_comment",
-    )
+    # Written by the app (who, when, the review), never read back.
+    ignored = columns_except(HISTORY_FIELDS, *required, *imported)
 
     def __init__(self, header, *, user):
         super().__init__(header, user=user)
