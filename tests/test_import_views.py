@@ -282,3 +282,13 @@ def test_admins_see_and_may_delete_uploads_in_the_admin(client, seeded, manager,
         client.post(f"/admin/tracker/importfile/{pk}/delete/", {"post": "yes"}).status_code == 302
     )
     assert not ImportFile.objects.exists()
+
+
+def test_the_upload_page_runs_a_fixed_number_of_queries(signed_in, django_assert_num_queries):
+    for n in range(3):
+        upload(signed_in, GOOD, name=f"file{n}.csv")
+    signed_in.get("/import/")
+    # The session, the user, their groups (role), the recent uploads, the review count.
+    with django_assert_num_queries(5):
+        response = signed_in.get("/import/")
+    assert all(f"file{n}.csv".encode() in response.content for n in range(3))
