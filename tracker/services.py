@@ -348,7 +348,7 @@ def save_commitment(*, by, commitment=None, fields, parties=None, assignees=None
     commitment.save()
     if parties is not None:
         wanted = {party.pk: must for party, must in parties}
-        bound = {cp.party_id: cp for cp in commitment.commitment_parties.all()}
+        bound = {} if creating else {cp.party_id: cp for cp in commitment.commitment_parties.all()}
         CommitmentParty.objects.filter(
             commitment=commitment, party_id__in=bound.keys() - wanted.keys()
         ).delete()
@@ -359,7 +359,9 @@ def save_commitment(*, by, commitment=None, fields, parties=None, assignees=None
                 )
             elif bound[party_id].must_deliver != must:
                 CommitmentParty.objects.filter(pk=bound[party_id].pk).update(must_deliver=must)
-    if assignees is not None:
+    if assignees and creating:
+        commitment.assignees.add(*assignees)
+    elif assignees is not None and not creating:
         commitment.assignees.set(assignees)
     if creating:
         detail = f"{via}: created"
