@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tracker.forms import DESCRIPTIVE_FIELDS
+from tracker import access
+from tracker.access import MANAGER_FIELDS
 from tracker.models import Commitment, Evidence, Measurement, Source, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def test_add_measurement_survives_hostile_input(client, analyst, world, data):
     check(response, before, allowed_to_save=response.status_code in (200, 302))
 
 
-EDIT_FIELDS = [*DESCRIPTIVE_FIELDS, "assignees", "version"]
+EDIT_FIELDS = [*MANAGER_FIELDS, "version"]
 
 
 @SETTINGS
@@ -318,7 +319,7 @@ def test_out_of_range_source_in_the_update_form_is_an_inline_error(client, analy
     assert rows() == before
 
 
-NEW_COMMITMENT_FIELDS = ["reference", *DESCRIPTIVE_FIELDS, "parties", "delivering", "assignees"]
+NEW_COMMITMENT_FIELDS = ["reference", *access.MANAGER_FIELDS, "parties", "delivering"]
 
 
 @SETTINGS

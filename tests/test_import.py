@@ -313,7 +313,7 @@ def test_a_future_as_of_date_is_refused_in_words(world, manager):
         ["USCN-FENTANYL", "2999-01-01", "in_progress", "low"],
     ]
     (row,) = results(check(csv_bytes(rows), manager))
-    assert row["errors"] == [["as_of", "The as-of date cannot be in the future."]]
+    assert row["errors"] == [["as_of", "The date cannot be in the future."]]
 
 
 # Bad input

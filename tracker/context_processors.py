@@ -1,16 +1,18 @@
-from .models import user_role
+from . import access
 
 
 def navigation(request):
-    """The navigation bar's role label and counters (review queue, returned updates)."""
+    """The navigation bar: the role label, what the user may open, and the counters."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .access import may_import
     from .queries import navigation_counts
 
     return {
-        "user_role": user_role(user),
+        "user_role": access.role_label(user),
         "nav_counts": navigation_counts(user),
-        "nav_may_import": may_import(user),
+        "may_review_updates": access.can_review_updates(user),
+        "sees_returned_updates": access.sees_returned_updates(user),
+        "may_use_admin": access.can_use_admin(user),
+        "may_import": access.may_import(user),
     }

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from . import access
 from . import fields as safe
-from .forms import DESCRIPTIVE_FIELDS, CommitmentEditForm
+from .forms import CommitmentEditForm
 from .models import ANALYSTS, Commitment, Party
 
 # A reference is part of URLs: /commitments/<reference>/ (and /commitments/new/ is a page).
@@ -42,7 +43,7 @@ class NewCommitmentForm(forms.ModelForm):
 
     class Meta:
         model = Commitment
-        fields = ["reference", *DESCRIPTIVE_FIELDS, "assignees"]
+        fields = ["reference", *access.MANAGER_FIELDS]
         field_classes = CommitmentEditForm.Meta.field_classes
         widgets = {
             **CommitmentEditForm.Meta.widgets,
@@ -89,7 +90,11 @@ class NewCommitmentForm(forms.ModelForm):
         data = self.cleaned_data
         delivering = set(data["delivering"])
         return {
-            "fields": {name: data[name] for name in ["reference", *DESCRIPTIVE_FIELDS]},
+            "fields": {
+                name: data[name]
+                for name in ["reference", *access.MANAGER_FIELDS]
+                if name != "assignees"
+            },
             "parties": [(party, party in delivering) for party in data["parties"]],
             "assignees": list(data["assignees"]),
         }

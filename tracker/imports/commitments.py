@@ -304,15 +304,24 @@ class CommitmentImporter(Importer):
             wanted["parent"] = Commitment.objects.only("id").get(reference=parent)
         elif isinstance(parent, ParentRef):
             wanted["parent"] = Commitment(pk=parent.pk, reference=parent.reference)
-        fields = wanted if commitment else {"reference": result.key, **wanted}
-        saved = services.save_commitment(
-            by=self.user,
-            commitment=commitment,
-            fields=fields,
-            parties=parties,
-            assignees=assignees,
-            via="import",
-        )
+        if commitment is None:
+            saved = services.create_commitment(
+                creator=self.user,
+                fields={"reference": result.key, **wanted},
+                parties=parties or (),
+                assignees=assignees or (),
+                via="import",
+            )
+        else:
+            changes = wanted | ({"assignees": assignees} if assignees is not None else {})
+            saved = services.change_commitment(
+                commitment=commitment,
+                editor=self.user,
+                changes=changes,
+                parties=parties,
+                # As read when the row was checked: a change by someone since is refused.
+                expected_version=commitment.version,
+            )
         if "parent" in wanted:
             self.parent_of[saved.pk] = saved.parent_id
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Prefetch
 
-from .. import services
+from .. import access, services
 from ..models import Commitment, Confidence, Evidence, Source, SourceKind, Status, StatusUpdate
 from ..views.exports import HISTORY_FIELDS
 from . import values as v
@@ -49,7 +49,7 @@ class HistoryImporter(Importer):
         self.stored = {}  # update id -> StatusUpdate, of the batch
         self.group = None  # (key, [RowResult, ...]) of the new update being read
         self.evidence_seen = set()
-        self.accept_now = services.accepted_on_creation(user)
+        self.accept_now = access.records_directly(user)
 
     def prepare(self, batch):
         """The batch's commitments, recorded updates and sources, in four queries."""

@@ -14,11 +14,12 @@ import itertools
 import json
 import tempfile
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 
 from .. import audit
 from ..models import AuditAction
+from ..services import EditConflict
 from .base import CREATE, ERROR, UNCHANGED, UPDATE
 from .commitments import CommitmentImporter
 from .history import HistoryImporter
@@ -155,6 +156,10 @@ def _write(importer, result):
     try:
         with transaction.atomic():
             importer.write(result)
+    except EditConflict:
+        result.error(importer.key_column, "was changed by someone else since it was read")
+    except PermissionDenied as exc:
+        result.error(importer.key_column, str(exc))
     except ValidationError as exc:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         for field, texts in messages.items():

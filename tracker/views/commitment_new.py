@@ -7,9 +7,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .. import services
 from ..access import may_create_commitments, role_required
+from ..htmx import is_swap, render_page
 from ..new_commitment import NewCommitmentForm
-from .commitments import wants_fragment
-from .imports import render_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,9 +32,9 @@ def new_commitment(request):
             status=status,
         )
     if form.is_valid():
-        commitment = services.save_commitment(by=request.user, **form.service_arguments())
+        commitment = services.create_commitment(creator=request.user, **form.service_arguments())
         messages.success(request, f"Created {commitment.reference}.")
-        if wants_fragment(request):
+        if is_swap(request):
             return HttpResponseClientRedirect(commitment.get_absolute_url())
         return redirect(commitment)
     return render_page(

@@ -7,31 +7,27 @@ that HTMX polls (and that a plain page refresh, every few seconds, updates witho
 import re
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from ..access import import_for, may_import, role_required
+from ..htmx import is_swap, render_page
 from ..imports import jobs, preview
 from ..imports.commitments import CommitmentImporter
 from ..imports.forms import UploadForm
 from ..imports.history import HistoryImporter
 from ..imports.models import ImportFile
 from ..imports.readers import FileProblem
-from .commitments import wants_fragment
 from .exports import stream_csv
 
 RECENT = 10
 
 
-def render_page(request, template, context, *, fragment, status=200):
-    """The whole page, or only the named partial for an HTMX swap (never for a history restore)."""
-    if wants_fragment(request):
-        template += f"#{fragment}"
-    response = render(request, template, {"nav_section": "import", **context}, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+def page(request, template, context, *, fragment, status=200):
+    return render_page(
+        request, template, {"nav_section": "import", **context}, fragment=fragment, status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,7 +43,7 @@ def import_start(request):
             except FileProblem as exc:
                 form.add_error("file", str(exc))
             else:
-                if wants_fragment(request):
+                if is_swap(request):
                     return HttpResponseClientRedirect(stored.get_absolute_url())
                 return redirect(stored)
         status = 422
@@ -62,21 +58,21 @@ def import_start(request):
         "commitment_columns": CommitmentImporter.columns(),
         "history_columns": HistoryImporter.columns(),
     }
-    return render_page(request, "tracker/import.html", context, fragment="upload", status=status)
+    return page(request, "tracker/import.html", context, fragment="upload", status=status)
 
 
 @require_GET
 @role_required(may_import)
 def import_detail(request, pk):
     upload = import_for(request, pk)
-    if wants_fragment(request) and request.GET.get("poll"):
+    if is_swap(request) and request.GET.get("poll"):
         if not upload.busy:
             return HttpResponseClientRefresh()  # done: show the whole preview
-        return render_page(
+        return page(
             request, "tracker/import_detail.html", {"upload": upload}, fragment="import-progress"
         )
     context = {"upload": upload, "preview": None if upload.busy else preview.summary(upload)}
-    return render_page(request, "tracker/import_detail.html", context, fragment="import-result")
+    return page(request, "tracker/import_detail.html", context, fragment="import-result")
 
 
 @require_POST
@@ -91,7 +87,7 @@ def import_apply(request, pk):
             "refusal": "This preview cannot be applied: it is not the file you previewed, "
             "or it was applied or refused already. Nothing was changed.",
         }
-        return render_page(
+        return page(
             request, "tracker/import_detail.html", context, fragment="import-result", status=409
         )
     upload.refresh_from_db()
@@ -101,7 +97,7 @@ def import_apply(request, pk):
         messages.info(request, f"Applying {upload.filename} in the background.")
     else:
         messages.error(request, f"Nothing was applied from {upload.filename}: see below.")
-    if wants_fragment(request):
+    if is_swap(request):
         return HttpResponseClientRedirect(upload.get_absolute_url())
     return redirect(upload)
 
