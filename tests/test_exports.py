@@ -9,17 +9,11 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world
+from tests.dashboard_world import TODAY, at
 from tracker.models import AuditEvent, Commitment, Evidence, StatusUpdate
 from tracker.views.exports import spreadsheet_safe
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 URLS = ["/export/commitments.csv", "/export/commitments.json", "/export/history.csv"]

@@ -5,16 +5,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests import factories
-from tests.dashboard_world import NOW, at, build_world
+from tests.dashboard_world import at
 from tracker.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 URL = "/feed/updates.atom"

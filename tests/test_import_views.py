@@ -5,8 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.spreadsheets import csv_bytes, csv_rows, download
 from tracker.imports import jobs
-from tracker.imports.models import ImportFile
-from tracker.models import AuditEvent, Commitment
+from tracker.models import AuditEvent, Commitment, ImportFile
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests import factories
+from tests.factories import HTMX, evidence_management
 from tracker.models import Evidence, Source, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -20,23 +19,8 @@ def source(db):
     return factories.make_source("Joint statement", publisher="State Department")
 
 
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def url(commitment):
     return f"/commitments/{commitment.reference}/updates/"
-
-
-def management(total=3):
-    return {
-        "evidence-TOTAL_FORMS": str(total),
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-MIN_NUM_FORMS": "0",
-        "evidence-MAX_NUM_FORMS": "20",
-    }
 
 
 def post_data(**fields):
@@ -49,7 +33,7 @@ def post_data(**fields):
         "as_of": timezone.localdate().isoformat(),
         "assessment": "Shipments *continue*.",
         "idempotency_key": fields.pop("key", "key-1"),
-        **management(),
+        **evidence_management(),
     }
     if evidence is None:
         evidence = [{"quote": "More needs to be done.", "speaker": "Blinken", "locator": "p. 8"}]

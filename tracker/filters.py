@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from . import fields as safe
-from .models import ANALYSTS, Area, Commitment, Party, Status
+from .models import ANALYSTS, Area, Commitment, Party, Status, StatusUpdate
+from .people import display_name
 
 SORTS = {
     "": ("Reference", ["reference"]),
@@ -39,7 +40,7 @@ def status_rank():
 
 class OwnerChoiceField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class OwnerFilter(safe.ModelChoiceFilter):
@@ -137,3 +138,19 @@ class CommitmentFilter(django_filters.FilterSet):
             if value and name not in self.form.errors:
                 params.append((name, value))
         return params
+
+
+class ReviewQueueFilter(django_filters.FilterSet):
+    area = safe.ModelChoiceFilter(
+        field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
+    )
+    analyst = safe.ModelChoiceFilter(
+        field_name="author",
+        queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
+        empty_label="All analysts",
+        label="Analyst",
+    )
+
+    class Meta:
+        model = StatusUpdate
+        fields = ["area", "analyst"]

@@ -23,6 +23,7 @@ from .models import (
     Status,
     StatusUpdate,
 )
+from .people import display_name
 
 EVIDENCE_SLOTS = 3
 NEW_SOURCE_FIELDS = {
@@ -333,12 +334,12 @@ class MeasurementForm(SourceForm):
 
 class OwnerField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class AssigneesField(safe.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class CommitmentEditForm(forms.ModelForm):
@@ -418,3 +419,21 @@ def descendants(commitment):
                 found.add(child)
                 todo.append(child)
     return found
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Comment",
+    )
+
+
+class ReturnForm(DecisionForm):
+    comment = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is missing?",
+        error_messages={"required": "Say what is missing so the analyst can revise it."},
+    )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import access, audit, derived
@@ -271,21 +272,13 @@ def notify_author(update):
         return
     commitment = update.commitment
     verb = "accepted" if update.is_accepted else "returned"
-    decider = update.decided_by.get_full_name() or update.decided_by.username
-    lines = [
-        f"Your status update on {commitment.reference} ({commitment.title}) was {verb} "
-        f"by {decider}.",
-        "",
-        f"Status: {update.get_status_display()} as of {update.as_of:%d %b %Y}",
-    ]
-    if update.decision_comment:
-        lines += ["", "Comment:", update.decision_comment]
-    if update.is_returned:
-        lines += ["", "Revise it from your list of returned updates."]
+    body = render_to_string(
+        "tracker/email/decision.txt", {"update": update, "commitment": commitment, "verb": verb}
+    )
     try:
         send_mail(
             f"[Commitment Tracker] {commitment.reference}: update {verb}",
-            "\n".join(lines),
+            body,
             None,
             [author.email],
         )

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import commitment_new, commitments, dashboard, exports, health, imports, review
+from .dashboard import views as dashboard
+from .views import commitment_new, commitments, exports, health, imports, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
     path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

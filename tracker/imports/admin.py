@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ImportFile
+from ..models import ImportFile
 
 
 @admin.register(ImportFile)

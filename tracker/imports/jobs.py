@@ -12,7 +12,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from .models import ImportFile, ImportState
+from ..models import ImportFile, ImportState
 from .readers import FileProblem
 from .run import run
 

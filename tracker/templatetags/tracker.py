@@ -1,3 +1,5 @@
+import functools
+
 import markdown as md
 import nh3
 from django import template
@@ -6,15 +8,25 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from tracker.models import Status
+from tracker.people import display_name
 
 register = template.Library()
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre", "a"}
 
 
+@register.filter
+def person(user, missing=""):
+    """A person's display name: `{{ update.author|person:"Imported seed data" }}`."""
+    return display_name(user, missing)
+
+
 @register.simple_tag
+@functools.cache
 def status_badge(status, extra_class=""):
-    """A status badge: colour plus its label, its definition on hover and focus."""
+    """A status badge: colour plus its label, its definition on hover and focus.
+
+    Cached: eight statuses, and the dashboard shows hundreds of badges."""
     status = Status(status)
     return format_html(
         '<span class="badge status-{} {}" title="{}" tabindex="0" data-status="{}">{}</span>',

@@ -37,6 +37,7 @@ from ..models import (
     Source,
     Status,
 )
+from ..people import display_name
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
@@ -385,7 +386,7 @@ def display(value):
     if isinstance(value, list | tuple | set):
         return ", ".join(display(v) for v in value) or "—"
     if hasattr(value, "get_full_name"):
-        return value.get_full_name() or value.username
+        return display_name(value)
     if hasattr(value, "strftime"):
         return f"{value:%d %b %Y}"
     return str(value)

@@ -21,11 +21,13 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
-from .. import audit, queries
+from .. import audit
 from ..access import deny, has_role, role_required
+from ..dashboard import queries
+from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
+from ..people import display_name
 from ..templatetags.tracker import render_markdown
-from .dashboard import DashboardForm
 
 CHUNK = 2000
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -395,9 +397,7 @@ class UpdatesFeed(Feed):
         return update.decided_at
 
     def item_author_name(self, update):
-        if update.author is None:
-            return "Imported"
-        return update.author.get_full_name() or update.author.username
+        return display_name(update.author, missing="Imported")
 
     def item_categories(self, update):
         return [Status(update.status).label, update.commitment.area.name]

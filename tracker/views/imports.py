@@ -17,8 +17,8 @@ from ..imports import jobs, preview
 from ..imports.commitments import CommitmentImporter
 from ..imports.forms import UploadForm
 from ..imports.history import HistoryImporter
-from ..imports.models import ImportFile
 from ..imports.readers import FileProblem
+from ..models import ImportFile
 from .exports import stream_csv
 
 RECENT = 10

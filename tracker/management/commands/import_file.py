@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracker.access import may_import
 from tracker.imports import preview
-from tracker.imports.models import ImportFile
 from tracker.imports.run import run
+from tracker.models import ImportFile
 
 
 class Command(BaseCommand):
