@@ -3,19 +3,19 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.factories import HTMX
 from tests.spreadsheets import csv_bytes, csv_rows, download
 from tracker.imports import jobs
 from tracker.models import AuditEvent, Commitment, ImportFile
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 GOOD = csv_bytes([["reference", "title"], ["USCN-FENTANYL", "Renamed by import"]])
 BAD = csv_bytes([["reference", "title", "target_date"], ["USCN-FENTANYL", "T", "31/02/2024"]])
 
 
 @pytest.fixture
-def signed_in(client, seeded, manager):
+def as_manager(client, seeded, manager):
     client.force_login(manager)
     return client
 
@@ -28,8 +28,8 @@ def title():
     return Commitment.objects.get(reference="USCN-FENTANYL").title
 
 
-def test_the_page_explains_the_format_and_links_the_exports(signed_in):
-    response = signed_in.get("/import/")
+def test_the_page_explains_the_format_and_links_the_exports(as_manager):
+    response = as_manager.get("/import/")
     assert response.status_code == 200
     assert b'href="/export/commitments.xlsx"' in response.content
     assert b'enctype="multipart/form-data"' in response.content
@@ -49,11 +49,11 @@ def test_anonymous_users_are_sent_to_sign_in(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_an_upload_shows_the_preview_and_writes_nothing(signed_in):
-    response = upload(signed_in, GOOD)
+def test_an_upload_shows_the_preview_and_writes_nothing(as_manager):
+    response = upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
     assert response.status_code == 302 and response["Location"] == stored.get_absolute_url()
-    page = signed_in.get(response["Location"])
+    page = as_manager.get(response["Location"])
     assert page.status_code == 200
     assert b"Preview (nothing written yet)" in page.content
     assert "Renamed by import" in page.content.decode()
@@ -62,33 +62,33 @@ def test_an_upload_shows_the_preview_and_writes_nothing(signed_in):
     assert stored.state == "checked" and len(stored.sha256) == 64
 
 
-def test_an_htmx_upload_redirects_the_browser_to_the_preview(signed_in):
-    response = upload(signed_in, GOOD, **HTMX)
+def test_an_htmx_upload_redirects_the_browser_to_the_preview(as_manager):
+    response = upload(as_manager, GOOD, **HTMX)
     assert response.status_code == 200
     assert response["HX-Redirect"] == ImportFile.objects.get().get_absolute_url()
 
 
-def test_no_file_is_an_inline_error(signed_in):
-    response = signed_in.post("/import/", {})
+def test_no_file_is_an_inline_error(as_manager):
+    response = as_manager.post("/import/", {})
     assert response.status_code == 422
     assert b"This field is required." in response.content
     assert b"<html" in response.content
-    fragment = signed_in.post("/import/", {}, **HTMX)
+    fragment = as_manager.post("/import/", {}, **HTMX)
     assert fragment.status_code == 422
     assert b"<html" not in fragment.content and b'id="upload"' in fragment.content
 
 
-def test_a_file_over_the_limit_is_an_inline_error(signed_in, settings):
+def test_a_file_over_the_limit_is_an_inline_error(as_manager, settings):
     settings.TRACKER_IMPORT_MAX_BYTES = 10
-    response = upload(signed_in, GOOD)
+    response = upload(as_manager, GOOD)
     assert response.status_code == 422
     assert b"the limit is 10. Split it into smaller files." in response.content
     assert not ImportFile.objects.exists()
 
 
-def test_errors_are_shown_by_row_and_column_and_nothing_can_be_applied(signed_in):
-    response = upload(signed_in, BAD)
-    page = signed_in.get(response["Location"]).content.decode()
+def test_errors_are_shown_by_row_and_column_and_nothing_can_be_applied(as_manager):
+    response = upload(as_manager, BAD)
+    page = as_manager.get(response["Location"]).content.decode()
     assert (
         "Row 2, column target_date: 31/02/2024 is not a date (write it as YYYY-MM-DD, "
         "e.g. 2024-02-29)" in page
@@ -96,53 +96,53 @@ def test_errors_are_shown_by_row_and_column_and_nothing_can_be_applied(signed_in
     assert "Apply" not in page
     stored = ImportFile.objects.get()
     assert stored.state == "refused"
-    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    response = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     assert response.status_code == 409
     assert title() != "T"
 
 
-def test_a_file_problem_is_shown_in_words(signed_in):
-    response = upload(signed_in, b"name,colour\nx,y\n")
-    page = signed_in.get(response["Location"]).content.decode()
+def test_a_file_problem_is_shown_in_words(as_manager):
+    response = upload(as_manager, b"name,colour\nx,y\n")
+    page = as_manager.get(response["Location"]).content.decode()
     assert "This file cannot be imported" in page
     assert "neither a “reference” column" in page
 
 
-def test_applying_writes_every_change_once(signed_in, manager):
-    upload(signed_in, GOOD)
+def test_applying_writes_every_change_once(as_manager, manager):
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
-    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    response = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     assert response.status_code == 302
     assert title() == "Renamed by import"
     stored.refresh_from_db()
     assert stored.state == "applied" and stored.applied_at
-    page = signed_in.get(response["Location"]).content.decode()
+    page = as_manager.get(response["Location"]).content.decode()
     assert "Applied file.csv." in page and "Applied on" in page
-    again = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    again = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     assert again.status_code == 409  # applied already: never twice
     assert AuditEvent.objects.filter(action="import", user=manager).count() == 1
 
 
-def test_an_htmx_apply_redirects_the_browser(signed_in):
-    upload(signed_in, GOOD)
+def test_an_htmx_apply_redirects_the_browser(as_manager):
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
-    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256}, **HTMX)
+    response = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256}, **HTMX)
     assert response["HX-Redirect"] == stored.get_absolute_url()
     assert title() == "Renamed by import"
 
 
-def test_a_preview_cannot_be_applied_to_another_file(signed_in):
-    upload(signed_in, GOOD)
+def test_a_preview_cannot_be_applied_to_another_file(as_manager):
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
     other = csv_bytes([["reference", "title"], ["USCN-FENTANYL", "Something else"]])
     import hashlib
 
-    response = signed_in.post(
+    response = as_manager.post(
         f"/import/{stored.pk}/apply/", {"sha256": hashlib.sha256(other).hexdigest()}
     )
     assert response.status_code == 409
     assert b"not the file you previewed" in response.content
-    fragment = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": "x"}, **HTMX)
+    fragment = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": "x"}, **HTMX)
     assert fragment.status_code == 409 and b"<html" not in fragment.content
     assert title() != "Renamed by import"
 
@@ -159,28 +159,28 @@ def test_another_manager_cannot_see_or_apply_my_upload(client, seeded, manager, 
     assert title() != "Renamed by import"
 
 
-def test_an_unknown_upload_is_404(signed_in):
-    assert signed_in.get("/import/999999/").status_code == 404
+def test_an_unknown_upload_is_404(as_manager):
+    assert as_manager.get("/import/999999/").status_code == 404
 
 
-def test_methods(signed_in):
-    upload(signed_in, GOOD)
+def test_methods(as_manager):
+    upload(as_manager, GOOD)
     pk = ImportFile.objects.get().pk
-    assert signed_in.post(f"/import/{pk}/").status_code == 405
-    assert signed_in.get(f"/import/{pk}/apply/").status_code == 405
-    assert signed_in.post(f"/import/{pk}/report.csv").status_code == 405
-    assert signed_in.put("/import/").status_code == 405
+    assert as_manager.post(f"/import/{pk}/").status_code == 405
+    assert as_manager.get(f"/import/{pk}/apply/").status_code == 405
+    assert as_manager.post(f"/import/{pk}/report.csv").status_code == 405
+    assert as_manager.put("/import/").status_code == 405
 
 
-def test_the_report_lists_every_error_warning_and_change(signed_in):
-    rows = csv_rows(download(signed_in, "/export/commitments.csv"))
+def test_the_report_lists_every_error_warning_and_change(as_manager):
+    rows = csv_rows(download(as_manager, "/export/commitments.csv"))
     header = rows[0]
     rows[1][header.index("title")] = "New title"
     rows[2][header.index("target_date")] = "someday"
     rows[3][header.index("status")] = "broken"
-    response = upload(signed_in, csv_bytes(rows))
+    response = upload(as_manager, csv_bytes(rows))
     pk = ImportFile.objects.get().pk
-    report = csv_rows(download(signed_in, f"/import/{pk}/report.csv"))
+    report = csv_rows(download(as_manager, f"/import/{pk}/report.csv"))
     assert report[0] == ["row", "key", "outcome", "column", "message", "before", "after"]
     outcomes = sorted((r[0], r[2], r[3]) for r in report[1:])
     assert outcomes == [
@@ -191,16 +191,16 @@ def test_the_report_lists_every_error_warning_and_change(signed_in):
     assert response.status_code == 302
 
 
-def test_the_preview_page_runs_a_fixed_number_of_queries(signed_in, django_assert_num_queries):
-    rows = csv_rows(download(signed_in, "/export/commitments.csv"))
+def test_the_preview_page_runs_a_fixed_number_of_queries(as_manager, django_assert_num_queries):
+    rows = csv_rows(download(as_manager, "/export/commitments.csv"))
     for row in rows[1:]:
         row[1] = row[1] + " (edited)"
-    upload(signed_in, csv_bytes(rows))
+    upload(as_manager, csv_bytes(rows))
     url = ImportFile.objects.get().get_absolute_url()
-    signed_in.get(url)
+    as_manager.get(url)
     # The session, the user, their groups (role), the upload; the navigation's review count.
     with django_assert_num_queries(5):
-        response = signed_in.get(url)
+        response = as_manager.get(url)
     assert response.content.count(b"(edited)") == 3
 
 
@@ -214,35 +214,35 @@ def background(settings):
 
 
 def test_a_big_file_is_checked_in_the_background_with_a_progress_bar(
-    signed_in, background, django_capture_on_commit_callbacks
+    as_manager, background, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = upload(signed_in, GOOD)
+        response = upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
     assert stored.state == "checking"
-    page = signed_in.get(response["Location"]).content.decode()
+    page = as_manager.get(response["Location"]).content.decode()
     assert "Checking every row" in page and "<progress" in page
     assert '<meta http-equiv="refresh" content="5">' in page  # without JavaScript
-    poll = signed_in.get(stored.get_absolute_url() + "?poll=1", **HTMX)
+    poll = as_manager.get(stored.get_absolute_url() + "?poll=1", **HTMX)
     assert b'id="import-progress"' in poll.content and b"<html" not in poll.content
 
     jobs.check_file(stored.pk)  # what the worker runs
-    done = signed_in.get(stored.get_absolute_url() + "?poll=1", **HTMX)
+    done = as_manager.get(stored.get_absolute_url() + "?poll=1", **HTMX)
     assert done["HX-Refresh"] == "true"
-    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    page = as_manager.get(stored.get_absolute_url()).content.decode()
     assert "Apply 1 change" in page and "refresh" not in page
 
 
 def test_a_big_file_is_applied_in_the_background(
-    signed_in, background, django_capture_on_commit_callbacks
+    as_manager, background, django_capture_on_commit_callbacks
 ):
-    upload(signed_in, GOOD)
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
     jobs.check_file(stored.pk)
     stored.refresh_from_db()
-    response = signed_in.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    response = as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     assert response.status_code == 302
-    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    page = as_manager.get(stored.get_absolute_url()).content.decode()
     assert "Applying the changes" in page
     assert title() != "Renamed by import"
     jobs.apply_file(stored.pk)
@@ -250,9 +250,9 @@ def test_a_big_file_is_applied_in_the_background(
 
 
 def test_a_crashed_background_task_says_so_instead_of_polling_forever(
-    signed_in, background, monkeypatch
+    as_manager, background, monkeypatch
 ):
-    upload(signed_in, GOOD)
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
 
     def crash(*args, **kwargs):
@@ -263,7 +263,7 @@ def test_a_crashed_background_task_says_so_instead_of_polling_forever(
         jobs.check_task.call(stored.pk)
     stored.refresh_from_db()
     assert stored.state == "refused" and "stopped unexpectedly" in stored.problem
-    page = signed_in.get(stored.get_absolute_url()).content.decode()
+    page = as_manager.get(stored.get_absolute_url()).content.decode()
     assert "stopped unexpectedly" in page and "<progress" not in page
 
 
@@ -283,11 +283,11 @@ def test_admins_see_and_may_delete_uploads_in_the_admin(client, seeded, manager,
     assert not ImportFile.objects.exists()
 
 
-def test_the_upload_page_runs_a_fixed_number_of_queries(signed_in, django_assert_num_queries):
+def test_the_upload_page_runs_a_fixed_number_of_queries(as_manager, django_assert_num_queries):
     for n in range(3):
-        upload(signed_in, GOOD, name=f"file{n}.csv")
-    signed_in.get("/import/")
+        upload(as_manager, GOOD, name=f"file{n}.csv")
+    as_manager.get("/import/")
     # The session, the user, their groups (role), the recent uploads, the review count.
     with django_assert_num_queries(5):
-        response = signed_in.get("/import/")
+        response = as_manager.get("/import/")
     assert all(f"file{n}.csv".encode() in response.content for n in range(3))

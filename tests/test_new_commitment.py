@@ -4,12 +4,11 @@ import pytest
 import time_machine
 
 from tests import factories
+from tests.factories import HTMX
 from tracker.models import AuditEvent, Commitment, Event
 from tracker.new_commitment import suggest_reference
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
