@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .dashboard import views as dashboard
-from .views import commitment_new, commitments, exports, health, imports, review
+from .views import accounts, commitment_new, commitments, exports, health, imports, review
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -44,7 +44,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        accounts.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

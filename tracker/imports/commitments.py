@@ -8,14 +8,13 @@ a status changes through a status update (the history file), never here.
 from django.conf import settings
 from django.db.models import Prefetch
 
-from .. import services
+from .. import limits, services
 from ..models import ANALYSTS, Area, Commitment, CommitmentParty, Event, Party
 from ..new_commitment import valid_reference
 from ..views.exports import COMMITMENT_COLUMNS
 from . import values as v
 from .base import CREATE, UNCHANGED, UPDATE, Importer, columns_except
 
-MAX_DESCRIPTION = 20_000
 SCALAR_COLUMNS = [
     # column: the model field it is written to
     "title",
@@ -168,7 +167,7 @@ class CommitmentImporter(Importer):
             wanted["title"] = cells.parse("title", v.text, limit=300, required=True)
         if cells.has("description"):
             wanted["description"] = cells.parse(
-                "description", v.text, limit=MAX_DESCRIPTION, multiline=True
+                "description", v.text, limit=limits.DESCRIPTION, multiline=True
             )
         if cells.has("area"):
             wanted["area"] = self.named(cells, "area", self.lookups.areas, "area", required=True)

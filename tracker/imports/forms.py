@@ -1,5 +1,6 @@
 from django import forms
-from django.conf import settings
+
+from .readers import FileProblem, check_size
 
 
 class UploadForm(forms.Form):
@@ -11,12 +12,10 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.TRACKER_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is {upload.size:,} bytes; the limit is {limit:,}. "
-                "Split it into smaller files."
-            )
+        try:
+            check_size(upload.size)
+        except FileProblem as exc:
+            raise forms.ValidationError(str(exc)) from exc
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload

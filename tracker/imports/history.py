@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Prefetch
 
-from .. import access, services
+from .. import access, limits, services
 from ..models import Commitment, Confidence, Evidence, Source, SourceKind, Status, StatusUpdate
 from ..views.exports import HISTORY_FIELDS
 from . import values as v
@@ -21,8 +21,6 @@ from .base import CREATE, UNCHANGED, Cells, Importer, RowResult, columns_except
 UPDATE_COLUMNS = ("as_of", "status", "progress", "confidence", "assessment")
 EVIDENCE_COLUMNS = ("quote", "speaker", "locator", "source")
 SOURCE_COLUMNS = ("source_kind", "source_publisher", "source_url", "source_published_on")
-MAX_ASSESSMENT = 20_000
-MAX_QUOTE = 10_000
 
 
 class HistoryImporter(Importer):
@@ -124,7 +122,7 @@ class HistoryImporter(Importer):
                 "locator": item.locator,
                 "source": item.source.title,
             }
-        elif v.text(cells.raw("quote"), limit=MAX_QUOTE, multiline=True).strip():
+        elif v.text(cells.raw("quote"), limit=limits.QUOTE, multiline=True).strip():
             result.error(
                 "quote",
                 "evidence cannot be added to an update already recorded; record a new update",
@@ -148,12 +146,14 @@ class HistoryImporter(Importer):
             "status": cells.parse("status", v.choice, Status, what="status"),
             "confidence": cells.parse("confidence", v.choice, Confidence, what="confidence"),
             "progress": cells.parse("progress", v.integer, low=0, high=100),
-            "assessment": cells.parse("assessment", v.text, limit=MAX_ASSESSMENT, multiline=True),
+            "assessment": cells.parse(
+                "assessment", v.text, limit=limits.ASSESSMENT, multiline=True
+            ),
         }
         if wanted["as_of"] is None and not any(c == "as_of" for c, _ in result.errors):
             result.error("as_of", "is empty, and it is required")
         wanted.update(
-            quote=cells.parse("quote", v.text, limit=MAX_QUOTE, multiline=True) or "",
+            quote=cells.parse("quote", v.text, limit=limits.QUOTE, multiline=True) or "",
             speaker=cells.parse("speaker", v.text, limit=200) or "",
             locator=cells.parse("locator", v.text, limit=100) or "",
             source=cells.parse("source", v.text, limit=500) or "",

@@ -13,7 +13,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from ..models import ImportFile, ImportState
-from .readers import FileProblem
+from .readers import check_size
 from .run import run
 
 log = logging.getLogger("tracker.imports")
@@ -21,11 +21,7 @@ log = logging.getLogger("tracker.imports")
 
 def store(*, user, name, data):
     """Keep an upload (identified by its hash) and start its dry run."""
-    if len(data) > settings.TRACKER_IMPORT_MAX_BYTES:
-        raise FileProblem(
-            f"The file is {len(data):,} bytes; the limit is "
-            f"{settings.TRACKER_IMPORT_MAX_BYTES:,}. Split it into smaller files."
-        )
+    check_size(len(data))
     upload = ImportFile.objects.create(
         uploaded_by=user,
         filename=name[:255],

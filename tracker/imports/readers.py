@@ -17,8 +17,6 @@ from django.conf import settings
 # Cells of any size are read, then refused by column with a precise message (values.py).
 csv.field_size_limit(2**31 - 1)
 
-# What the exports put in front of text a spreadsheet would run as a formula (exports.py).
-NEUTRALISED = ("=", "+", "-", "@", "\t", "\r", "'")
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = (",", ";", "\t")
 
@@ -38,12 +36,16 @@ class Table:
         self.estimated_rows = estimated_rows
 
 
-def read_table(data, filename=""):
-    if len(data) > settings.TRACKER_IMPORT_MAX_BYTES:
+def check_size(size):
+    limit = settings.TRACKER_IMPORT_MAX_BYTES
+    if size > limit:
         raise FileProblem(
-            f"The file is {len(data):,} bytes; the limit is "
-            f"{settings.TRACKER_IMPORT_MAX_BYTES:,}. Split it into smaller files."
+            f"The file is {size:,} bytes; the limit is {limit:,}. Split it into smaller files."
         )
+
+
+def read_table(data, filename=""):
+    check_size(len(data))
     if not data.strip():
         raise FileProblem("The file is empty.")
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
@@ -56,8 +58,10 @@ def read_table(data, filename=""):
 
 
 def un_neutralise(value):
-    """Undo the exports' formula guard: "'=x" was exported for "=x"."""
-    if value[:1] == "'" and value[1:2] and value[1] in NEUTRALISED:
+    """Undo the exports' formula guard: "'=x" was exported for "=x", "''x" for "'x"."""
+    from ..views.exports import guarded
+
+    if value[:1] == "'" and guarded(value[1:]):
         return value[1:]
     return value
 

@@ -10,6 +10,7 @@ from .choices import choices_condition
 class AuditAction(models.TextChoices):
     SIGN_IN = "sign_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Locked out after failed attempts"
     SIGN_OUT = "sign_out", "Signed out"
     PERMISSION_DENIED = "permission_denied", "Permission refused"
     STATUS_UPDATE = "status_update", "Recorded a status update"

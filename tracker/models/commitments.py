@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .. import derived
+from .. import derived, limits
 from .choices import Confidence, Status, choices_condition
 from .reference import Area, Event, Party
 
@@ -33,7 +33,7 @@ class Commitment(models.Model):
         max_length=40, unique=True, help_text="Short, human-friendly code, e.g. USCN-2023-FENT."
     )
     title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.DESCRIPTION)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="commitments")
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .. import limits
+from ..markup import render_markdown
 from ..people import display_name
 from .choices import Confidence, Status, choices_condition
 from .commitments import Commitment
@@ -66,7 +68,9 @@ class StatusUpdate(models.Model):
         null=True, blank=True, help_text="0–100 %, empty when not estimated."
     )
     confidence = models.CharField(max_length=10, choices=Confidence.choices)
-    assessment = models.TextField(blank=True)
+    assessment = models.TextField(blank=True, max_length=limits.ASSESSMENT)
+    # The assessment's Markdown rendered once, when it is written (see markup.py).
+    assessment_html = models.TextField(blank=True, editable=False)
     as_of = models.DateField(help_text="When the situation was observed.")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -89,7 +93,7 @@ class StatusUpdate(models.Model):
         related_name="decided_updates",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decision_comment = models.TextField(blank=True, max_length=limits.DECISION_COMMENT)
     # A revision of a returned update, or a correction of an accepted one.
     revises = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
@@ -145,13 +149,20 @@ class StatusUpdate(models.Model):
                 | (~Q(review_state="submitted") & Q(decided_at__isnull=False)),
                 name="tracker_update_decision_dated",
             ),
+            # A key is the author's own, on one commitment: another analyst's key never
+            # collides with theirs.
             models.UniqueConstraint(
-                fields=["idempotency_key"], name="tracker_update_idempotency_key_unique"
+                fields=["author", "commitment", "idempotency_key"],
+                name="tracker_update_idempotency_key_per_author",
             ),
         ]
 
     def __str__(self):
         return f"{self.commitment.reference} {self.get_status_display()} as of {self.as_of}"
+
+    def save(self, *args, **kwargs):
+        self.assessment_html = render_markdown(self.assessment)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return f"{self.commitment.get_absolute_url()}#update-{self.pk}"
@@ -198,7 +209,7 @@ class Evidence(models.Model):
         StatusUpdate, on_delete=models.PROTECT, related_name="evidence"
     )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="evidence")
-    quote = models.TextField()
+    quote = models.TextField(max_length=limits.QUOTE)
     speaker = models.CharField(max_length=200, blank=True)
     locator = models.CharField(
         max_length=100, blank=True, help_text="Page, paragraph or timestamp."

@@ -8,6 +8,7 @@ spreadsheet would run as a formula are neutralised.
 import csv
 import datetime as dt
 import tempfile
+import unicodedata
 from wsgiref.util import FileWrapper
 
 from django.contrib.auth.models import User
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from .. import audit
@@ -27,13 +29,13 @@ from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
 from ..people import display_name
-from ..templatetags.tracker import render_markdown
 
 CHUNK = 2000
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Text already starting with an apostrophe gets one more, so the import can undo the guard.
-GUARDED_STARTS = (*FORMULA_STARTS, "'")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection), also
+# in their fullwidth or small forms (＝ ＋ － ＠, NFKC-equal to these) and after invisible
+# characters it skips (a BOM, zero-width spaces, spaces).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+SKIPPED_BEFORE_FORMULA = "\ufeff\u200b\u200c\u200d\u2060 \u00a0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_LABELS = dict(Status.choices)
 
@@ -48,9 +50,22 @@ def spreadsheet_safe(value):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(GUARDED_STARTS):
+    if isinstance(value, str) and guarded(value):
         return "'" + value
     return value
+
+
+def starts_a_formula(text):
+    if text.startswith(FORMULA_STARTS):
+        return True
+    rest = text.lstrip(SKIPPED_BEFORE_FORMULA)
+    return bool(rest) and unicodedata.normalize("NFKC", rest[0]).startswith(FORMULA_STARTS)
+
+
+def guarded(text):
+    """Text the exports prefix with an apostrophe: a formula, or already an apostrophe (so
+    the import, which removes one, gives back exactly what was stored)."""
+    return text.startswith("'") or starts_a_formula(text)
 
 
 class _Line:
@@ -384,7 +399,7 @@ class UpdatesFeed(Feed):
             "<p>{}. As of {}.</p>{}",
             update.commitment.title,
             f"{update.as_of:%d %b %Y}",
-            render_markdown(update.assessment),
+            mark_safe(update.assessment_html),  # noqa: S308 - sanitised when written
         )
 
     def item_link(self, update):
