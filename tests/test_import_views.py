@@ -291,3 +291,21 @@ def test_the_upload_page_runs_a_fixed_number_of_queries(as_manager, django_asser
     with django_assert_num_queries(5):
         response = as_manager.get("/import/")
     assert all(f"file{n}.csv".encode() in response.content for n in range(3))
+
+
+def test_a_history_file_previews_its_new_updates_and_records_them_as_mine(as_manager, manager):
+    from tracker.models import StatusUpdate
+
+    data = csv_bytes(
+        [
+            ["commitment", "as_of", "status", "confidence", "quote", "source"],
+            ["USCN-FENTANYL", "2026-11-01", "at_risk", "high", "Seizures fell.", "A report"],
+        ]
+    )
+    response = upload(as_manager, data, name="history.csv")
+    page = as_manager.get(response["Location"]).content.decode()
+    assert "<strong>1</strong> new update row" in page and "Seizures fell. — A report (new)" in page
+    stored = ImportFile.objects.get()
+    as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    update = StatusUpdate.objects.get(author=manager)
+    assert (update.status, update.review_state) == ("at_risk", "submitted")
