@@ -309,3 +309,15 @@ def test_a_history_file_previews_its_new_updates_and_records_them_as_mine(as_man
     as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     update = StatusUpdate.objects.get(author=manager)
     assert (update.status, update.review_state) == ("at_risk", "submitted")
+
+
+def test_an_xlsx_goes_to_the_background_by_its_number_of_rows(as_manager, background, settings):
+    from tests.spreadsheets import xlsx_bytes
+
+    settings.TRACKER_IMPORT_BACKGROUND_ROWS = 3
+    small = xlsx_bytes([["reference", "title"], ["USCN-FENTANYL", "Renamed by import"]])
+    big = xlsx_bytes([["reference", "title"], *[[f"X-{n}", "T"] for n in range(5)]])
+    upload(as_manager, small, name="small.xlsx")
+    upload(as_manager, big, name="big.xlsx")
+    states = dict(ImportFile.objects.values_list("filename", "state"))
+    assert states == {"small.xlsx": "checked", "big.xlsx": "checking"}

@@ -13,7 +13,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from ..models import ImportFile, ImportState
-from .readers import check_size
+from .readers import FileProblem, check_size, read_table
 from .run import run
 
 log = logging.getLogger("tracker.imports")
@@ -28,10 +28,18 @@ def store(*, user, name, data):
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         content=data,
-        rows_total=data.count(b"\n") or None,
+        rows_total=estimated_rows(data, name),
     )
     start(upload, check_file)
     return upload
+
+
+def estimated_rows(data, name):
+    """About how many rows a file has (CSV: its lines; XLSX: its sheet's dimension)."""
+    try:
+        return read_table(data, name).estimated_rows
+    except FileProblem:
+        return None  # checked at once, to say why
 
 
 def in_background(upload):
