@@ -19,6 +19,10 @@ def _test_settings(settings):
     settings.AXES_ENABLED = False
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
+    # Tasks run at once, in the test's process (on commit: see django_capture_on_commit_callbacks);
+    # tests/test_notification_worker.py runs the real worker against a real database.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TRACKER_BASE_URL = "https://tracker.example.org"
 
 
 def recreate_role_groups():

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests import factories
 from tracker.imports import jobs
 from tracker.models import AuditEvent, Measurement, StatusUpdate
+from tracker.notifications.mail import unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,27 @@ EXPECTED = {
     "import-report": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
+    # Notifications: everyone with a role has their own; one-click unsubscribe needs no sign-in.
+    "notification-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "notification-read": {
+        "GET": POST_ONLY,
+        # The analyst's own notification; anyone else's is as good as missing.
+        "POST": {**ANY_ROLE, "analyst": "ok", "other_analyst": 404, "manager": 404, "admin": 404},
+    },
+    "notification-read-all": {"GET": POST_ONLY, "POST": EVERYONE_READS},
+    "notification-preferences": {
+        "GET": EVERYONE_READS,
+        "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
+    },
+    "notification-unsubscribe": {
+        "GET": dict.fromkeys(ROLES, "ok"),
+        "POST": dict.fromkeys(ROLES, "ok"),
+    },
+    "commitment-follow": {
+        "GET": POST_ONLY,
+        "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
+    },
+    "area-follow": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")}},
     "favicon": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
     "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},
@@ -171,6 +193,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     factories.record(commitment, status="in_progress")  # seed-style, accepted
     indicator = factories.make_indicator(commitment)
     upload = jobs.store(user=manager, name="matrix.csv", data=b"reference,title\nMATRIX-1,New\n")
+    notification = factories.make_notification(analyst, commitment)
     users = {
         "anonymous": None,
         "outsider": outsider,
@@ -183,6 +206,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "commitment": commitment,
         "indicator": indicator,
         "upload": upload,
+        "notification": notification,
         "users": users,
         "analyst": analyst,
     }
@@ -200,6 +224,12 @@ def url_for(name, world, fresh_update):
         kwargs = {"pk": world["upload"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
+    elif name == "area-follow":
+        kwargs = {"slug": world["commitment"].area.slug}
+    elif name == "notification-read":
+        kwargs = {"pk": world["notification"].pk}
+    elif name == "notification-unsubscribe":
+        kwargs = {"token": unsubscribe_token(world["analyst"], "status_changed")}
     return reverse(name, kwargs=kwargs)
 
 

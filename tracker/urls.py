@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .dashboard import views as dashboard
+from .notifications import views as notifications
 from .views import accounts, commitment_new, commitments, exports, health, imports, review
 
 urlpatterns = [
@@ -37,6 +38,25 @@ urlpatterns = [
     path("import/<int:pk>/", imports.import_detail, name="import-detail"),
     path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
     path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
+    path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),
+    path(
+        "notifications/preferences/",
+        notifications.preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notifications.unsubscribe,
+        name="notification-unsubscribe",
+    ),
+    path(
+        "commitments/<str:reference>/follow/",
+        notifications.follow_commitment,
+        name="commitment-follow",
+    ),
+    path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
