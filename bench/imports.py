@@ -190,38 +190,45 @@ def main():
     files["commitments"].write_bytes(commitments_csv(args.commitments))
     files["updates"].write_bytes(updates_csv(args.updates, args.commitments))
 
-    figures = [
-        child("--step", "check commitments", str(files["commitments"])),
-        child("--step", "apply commitments", str(files["commitments"])),
+    steps = [
+        ("check commitments", files["commitments"]),
+        ("apply commitments", files["commitments"]),
+        ("apply the export (unchanged)", files["exported"]),
+        ("check status updates", files["updates"]),
+        ("apply status updates", files["updates"]),
     ]
-    child("--export", str(files["exported"]))
-    figures += [
-        child("--step", "apply the export (unchanged)", str(files["exported"])),
-        child("--step", "check status updates", str(files["updates"])),
-        child("--step", "apply status updates", str(files["updates"])),
-    ]
-    print_table(figures)
+    figures = []
+    print_header()
+    for name, path in steps:
+        if path == files["exported"]:
+            child("--export", str(path))
+        figures.append(child("--step", name, str(path)))
+        print_row(figures[-1])  # as each step ends: a long run shows what it has so far
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
-def print_table(figures):
+def print_header():
     """Wall time, and CPU time (the fairer figure on a machine shared with other work)."""
     print(
         f"\n{'step':30} {'rows':>8} {'MB':>5} {'wall s':>7} {'cpu s':>6} {'ms/row':>7} "
-        f"{'cpu ms/row':>10} {'peak RSS':>8}  outcome"
+        f"{'cpu ms/row':>10} {'peak RSS':>8}  outcome",
+        flush=True,
     )
-    for f in figures:
-        outcome = "applied" if f["applied"] else (f["problem"] or "checked")
-        if f["counts"].get("error"):
-            outcome = f"{f['counts']['error']} errors"
-        rows = max(f["rows"], 1)
-        peak = f" (Python {f['tracemalloc_peak_mb']:.1f} MB)" if f["tracemalloc_peak_mb"] else ""
-        print(
-            f"{f['step']:30} {f['rows']:>8,} {f['bytes'] / 2**20:>5.1f} {f['seconds']:>7.1f} "
-            f"{f['cpu_seconds']:>6.1f} {1000 * f['seconds'] / rows:>7.2f} "
-            f"{1000 * f['cpu_seconds'] / rows:>10.2f} {f['maxrss_mb']:>6.0f}MB  {outcome}{peak}"
-        )
+
+
+def print_row(f):
+    outcome = "applied" if f["applied"] else (f["problem"] or "checked")
+    if f["counts"].get("error"):
+        outcome = f"{f['counts']['error']} errors"
+    rows = max(f["rows"], 1)
+    peak = f" (Python {f['tracemalloc_peak_mb']:.1f} MB)" if f["tracemalloc_peak_mb"] else ""
+    print(
+        f"{f['step']:30} {f['rows']:>8,} {f['bytes'] / 2**20:>5.1f} {f['seconds']:>7.1f} "
+        f"{f['cpu_seconds']:>6.1f} {1000 * f['seconds'] / rows:>7.2f} "
+        f"{1000 * f['cpu_seconds'] / rows:>10.2f} {f['maxrss_mb']:>6.0f}MB  {outcome}{peak}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
