@@ -323,22 +323,20 @@ def test_an_xlsx_goes_to_the_background_by_its_number_of_rows(as_manager, backgr
     assert states == {"small.xlsx": "checked", "big.xlsx": "checking"}
 
 
-def test_the_worker_checks_and_applies_a_big_file(
-    as_manager, settings, django_capture_on_commit_callbacks
-):
+# The worker closes its database connection when done: a test transaction would not survive.
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_checks_and_applies_a_big_file(as_manager, settings):
     from django.core.management import call_command
 
     settings.TRACKER_IMPORT_BACKGROUND_ROWS = 0
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(as_manager, GOOD)
+    upload(as_manager, GOOD)
     stored = ImportFile.objects.get()
     assert stored.state == "checking"
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     stored.refresh_from_db()
     assert stored.state == "checked"
-    with django_capture_on_commit_callbacks(execute=True):
-        as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
+    as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     assert title() != "Renamed by import"
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert title() == "Renamed by import"
