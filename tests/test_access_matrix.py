@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
+from tracker.imports import jobs
 from tracker.models import AuditEvent, Measurement, StatusUpdate
 from tracker.notifications.mail import unsubscribe_token
 
@@ -27,6 +28,7 @@ EVERYONE_READS = {
     "manager": "ok",
     "admin": "ok",
 }
+MANAGERS_ONLY = {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"}
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
 WRITERS_INVALID = dict.fromkeys(["analyst", "other_analyst", "manager", "admin"], "invalid")
@@ -36,6 +38,16 @@ EXPECTED = {
     "dashboard": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-new": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
     "commitment-record-update": {
         "GET": POST_ONLY,
         "POST": {
@@ -108,6 +120,31 @@ EXPECTED = {
     "export-commitments-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-commitments-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-history-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "import": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    # The world's upload is the manager's: only they (and admins) see and apply it.
+    "import-detail": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
+    "import-apply": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    "import-report": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
@@ -175,6 +212,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     indicator = factories.make_indicator(commitment)
     source = factories.make_source("Matrix source without text")
     document = factories.make_document_source("Matrix document", text="A paragraph.")
+    upload = jobs.store(user=manager, name="matrix.csv", data=b"reference,title\nMATRIX-1,New\n")
     notification = factories.make_notification(analyst, commitment)
     users = {
         "anonymous": None,
@@ -189,6 +227,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "indicator": indicator,
         "source": source,
         "document": document,
+        "upload": upload,
         "notification": notification,
         "users": users,
         "analyst": analyst,
@@ -199,7 +238,7 @@ def url_for(name, world, fresh_update):
     from django.urls import reverse
 
     kwargs = {}
-    if name.startswith("commitment-") and name != "commitment-list":
+    if name.startswith("commitment-") and name not in ("commitment-list", "commitment-new"):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}
@@ -207,6 +246,8 @@ def url_for(name, world, fresh_update):
         kwargs = {"pk": world["source"].pk}
     elif name in ("source-download", "source-quote"):
         kwargs = {"pk": world["document"].pk}
+    elif name.startswith("import-"):
+        kwargs = {"pk": world["upload"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
     elif name == "area-follow":

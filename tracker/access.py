@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from . import audit
-from .models import ANALYSTS, MANAGERS, AuditAction, Commitment
+from .models import ANALYSTS, MANAGERS, AuditAction, Commitment, ImportFile
 
 # What each role may change on a commitment (the edit form offers exactly these).
 INVOLVED_ANALYST_FIELDS = ("description",)
@@ -204,6 +204,23 @@ def commitment_for_edit(request, reference):
     if not can_edit(request.user, commitment):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+def may_import(user):
+    """Bulk changes from a file (/import/, manage.py import_file): managers and admins."""
+    return is_manager(user)
+
+
+def may_create_commitments(user):
+    return is_manager(user)
+
+
+def import_for(request, pk):
+    """An upload, for the manager who uploaded it (or an admin); 403 for anyone else."""
+    upload = get_object_or_404(ImportFile.objects.defer("content"), pk=pk)
+    if not (is_admin(request.user) or upload.uploaded_by_id == request.user.pk):
+        deny(request, f"not the uploader of import {pk}")
+    return upload
 
 
 # Notifications (tracker/notifications)

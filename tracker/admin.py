@@ -346,3 +346,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .imports import admin as imports_admin  # noqa: E402, F401  (registers ImportFile)

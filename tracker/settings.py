@@ -329,3 +329,11 @@ TRACKER_SOURCE_MAX_TEXT_CHARS = envint("TRACKER_SOURCE_MAX_TEXT_CHARS", 5_000_00
 TRACKER_SOURCE_MAX_UNZIPPED_BYTES = envint("TRACKER_SOURCE_MAX_UNZIPPED_BYTES", 100_000_000)
 # Uploads up to the limit arrive in full; larger request bodies are refused by the form.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Imports (/import/, manage.py import_file). Files above the size are refused; files with more
+# rows than the threshold are checked and applied by a background task (django.tasks).
+TRACKER_IMPORT_MAX_BYTES = envint("TRACKER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES = envint(
+    "TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024
+)
+TRACKER_IMPORT_BACKGROUND_ROWS = envint("TRACKER_IMPORT_BACKGROUND_ROWS", 2000)

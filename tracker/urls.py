@@ -4,11 +4,23 @@ from django.urls import path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
-from .views import accounts, commitments, exports, health, review, search, sources
+from .views import (
+    accounts,
+    commitment_new,
+    commitments,
+    exports,
+    health,
+    imports,
+    review,
+    search,
+    sources,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("commitments/", commitments.commitment_list, name="commitment-list"),
+    # Before <reference>/: "new" is a page, never a reference.
+    path("commitments/new/", commitment_new.new_commitment, name="commitment-new"),
     path("commitments/<str:reference>/", commitments.commitment_detail, name="commitment-detail"),
     path(
         "commitments/<str:reference>/updates/",
@@ -34,9 +46,15 @@ urlpatterns = [
     path("returned/", review.returned_updates, name="returned-updates"),
     path("export/commitments.csv", exports.commitments_csv, name="export-commitments-csv"),
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
+    path("export/commitments.xlsx", exports.commitments_xlsx, name="export-commitments-xlsx"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
+    path("export/history.xlsx", exports.history_xlsx, name="export-history-xlsx"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("search/", search.search, name="search"),
+    path("import/", imports.import_start, name="import"),
+    path("import/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
+    path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
     path("notifications/", notifications.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
     path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),

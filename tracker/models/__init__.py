@@ -10,6 +10,7 @@ from .choices import (
     choices_condition,
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
+from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
 from .library import SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
@@ -32,6 +33,8 @@ __all__ = [
     "Direction",
     "Event",
     "Evidence",
+    "ImportFile",
+    "ImportState",
     "Indicator",
     "Measurement",
     "Party",

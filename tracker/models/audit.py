@@ -16,6 +16,8 @@ class AuditAction(models.TextChoices):
     STATUS_UPDATE = "status_update", "Recorded a status update"
     MEASUREMENT = "measurement", "Recorded a measurement"
     EDIT = "edit", "Edited a commitment"
+    CREATE = "create", "Created a commitment"
+    IMPORT = "import", "Imported a file"
     ACCEPT = "accept", "Accepted an update"
     RETURN = "return", "Returned an update"
     EXPORT = "export", "Exported data"

@@ -76,6 +76,7 @@ def commitment_list(request):
         "filtered": bool(filterset.active_params()),
         "today": timezone.localdate(),
         "nav_section": "commitments",
+        "may_create": access.may_create_commitments(request.user),
     }
     response = render_page(request, "tracker/commitment_list.html", context, fragment="results")
     if is_swap(request):
