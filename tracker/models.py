@@ -731,6 +731,10 @@ class AuditAction(models.TextChoices):
     ACCEPT = "accept", "Accepted an update"
     RETURN = "return", "Returned an update"
     EXPORT = "export", "Exported data"
+    TOKEN_CREATED = "token_created", "Created an access token"
+    TOKEN_REVOKED = "token_revoked", "Revoked an access token"
+    TOKEN_USED = "token_used", "Used an access token"
+    TOKEN_REFUSED = "token_refused", "Refused an access token"
 
 
 class AuditEvent(models.Model):
@@ -766,3 +770,7 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.target}"
+
+
+# Personal access tokens live with the API that uses them.
+from .api.models import ApiToken  # noqa: E402, F401

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from .views import commitments, dashboard, exports, health, review
+from .views import commitments, dashboard, exports, health, review, tokens
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -29,6 +29,9 @@ urlpatterns = [
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
     path("healthz", health.healthz, name="healthz"),
+    path("settings/tokens/", tokens.token_list, name="token-list"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
+    path("api/", include("tracker.api.urls")),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from .. import audit, queries
 from ..access import deny, has_role, role_required
+from ..api.authentication import token_readable, without_token
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
 from ..templatetags.tracker import render_markdown
 from .dashboard import DashboardForm
@@ -85,7 +86,7 @@ def download(request, content, content_type, filename):
     today = timezone.localdate()
     response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.{ext}"'
     audit.record(
-        AuditAction.EXPORT, request=request, target=request.path, detail=request.GET.urlencode()
+        AuditAction.EXPORT, request=request, target=request.path, detail=without_token(request.GET)
     )
     return response
 
@@ -125,6 +126,7 @@ COMMITMENT_COLUMNS = [
 ]
 
 
+@token_readable
 @require_GET
 @role_required()
 def commitments_csv(request):
@@ -161,6 +163,7 @@ def commitments_csv(request):
     )
 
 
+@token_readable
 @require_GET
 @role_required()
 def commitments_json(request):
@@ -234,6 +237,7 @@ HISTORY_FIELDS = {
 }
 
 
+@token_readable
 @require_GET
 @role_required()
 def history_csv(request):
@@ -256,6 +260,7 @@ class UpdatesFeed(Feed):
     """Accepted status updates, newest first, for signed-in users with a role."""
 
     feed_type = Atom1Feed
+    token_readable = True  # feed readers send a token in the address: ?token=ct_...
     title = "Commitment Tracker: status updates"
     subtitle = "Accepted status updates, newest first."
     limit = 50

@@ -1,0 +1,47 @@
+"""The API's routes, under /api/. Every view answers with JSON, errors as problem details;
+none redirects to the sign-in page (a caller without credentials gets 401)."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
+
+from . import reads, schema, writes  # noqa: F401 - schema registers the token scheme
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(request, rest):
+    raise NotFound(f"There is no API endpoint at {request.path}; see /api/docs/.")
+
+
+def api(route, view, name):
+    return path(route, login_not_required(view), name=name)
+
+
+urlpatterns = [
+    api("schema/", SpectacularAPIView.as_view(), "api-schema"),
+    # The docs page is for people: without a session it sends them to sign in.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    api("commitments/", reads.commitment_list, "api-commitment-list"),
+    api("commitments/<str:reference>/", reads.commitment_detail, "api-commitment-detail"),
+    api(
+        "commitments/<str:reference>/updates/", writes.commitment_updates, "api-commitment-updates"
+    ),
+    api("updates/", reads.update_list, "api-update-list"),
+    api("updates/<int:pk>/", reads.update_detail, "api-update-detail"),
+    api("updates/<int:pk>/accept/", writes.accept, "api-update-accept"),
+    api("updates/<int:pk>/return/", writes.return_, "api-update-return"),
+    api(
+        "indicators/<int:pk>/measurements/",
+        writes.indicator_measurements,
+        "api-indicator-measurements",
+    ),
+    api("sources/", reads.source_list, "api-source-list"),
+    api("sources/<int:pk>/", reads.source_detail, "api-source-detail"),
+    api("dashboard/", reads.dashboard_snapshot, "api-dashboard"),
+    api("review/", reads.review_queue, "api-review-queue"),
+    re_path(r"^(?P<rest>.*)$", login_not_required(not_found), name="api-not-found"),
+]
