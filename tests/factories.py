@@ -110,3 +110,14 @@ def make_indicator(commitment, name=None, **fields):
 
 def days_ago(n):
     return timezone.localdate() - dt.timedelta(days=n)
+
+
+def make_token(user, *, scope="read", days=30, name="Script"):
+    """A saved personal access token; its secret (shown once) is `token.raw`."""
+    from tracker.api.models import ApiToken
+
+    token, raw = ApiToken.issue(
+        user=user, name=name, scope=scope, expires_at=timezone.now() + dt.timedelta(days=days)
+    )
+    token.raw = raw
+    return token

@@ -2,6 +2,7 @@
 problem naming the parameter (the web pages ignore it with a notice instead)."""
 
 import datetime as dt
+import re
 
 from django import forms
 from django.utils import timezone
@@ -25,6 +26,9 @@ def refuse_invalid(form_or_filterset, only=None):
         )
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?")
+
+
 class SinceField(forms.DateTimeField):
     """An ISO 8601 date or date and time; a date means the start of that day."""
 
@@ -33,6 +37,8 @@ class SinceField(forms.DateTimeField):
         if not value:
             return None
         try:
+            if not ISO_DATE.fullmatch(value):
+                raise ValueError(value)
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise forms.ValidationError(

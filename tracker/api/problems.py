@@ -107,11 +107,8 @@ def exception_handler(exc, context):
         detail = f"Too many requests; try again in {headers.get('Retry-After', 'a few')} seconds."
     request = context.get("request")
     code = exc.status_code
-    if (
-        code == status.HTTP_403_FORBIDDEN
-        and str(detail) == exceptions.PermissionDenied.default_detail
-    ):
-        detail = "You do not have permission to do this."
+    if code == status.HTTP_403_FORBIDDEN:
+        detail = REFUSALS.get(str(detail), detail)
     data = body(
         code,
         str(flatten(detail)),

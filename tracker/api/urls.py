@@ -1,12 +1,13 @@
 """The API's routes, under /api/. Every view answers with JSON, errors as problem details;
 none redirects to the sign-in page (a caller without credentials gets 401)."""
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 
 from . import reads, schema, writes  # noqa: F401 - schema registers the token scheme
 
@@ -17,14 +18,29 @@ def not_found(request, rest):
     raise NotFound(f"There is no API endpoint at {request.path}; see /api/docs/.")
 
 
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (YAML, or JSON with ?format=json); its errors in JSON like the rest."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/problem+json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 def api(route, view, name):
     return path(route, login_not_required(view), name=name)
 
 
 urlpatterns = [
-    api("schema/", SpectacularAPIView.as_view(), "api-schema"),
+    api("schema/", SchemaView.as_view(), "api-schema"),
     # The docs page is for people: without a session it sends them to sign in.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # (Django REST framework marks its views login_not_required; this one is not.)
+    path(
+        "docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     api("commitments/", reads.commitment_list, "api-commitment-list"),
     api("commitments/<str:reference>/", reads.commitment_detail, "api-commitment-detail"),
     api(

@@ -39,7 +39,8 @@ def require(request, check):
 def body(request):
     """The JSON body as an object; 400 when it is anything else."""
     data = request.data
-    if not isinstance(data, dict):
+    # An empty body is parsed as {}: it is no object either.
+    if request.stream is None or not isinstance(data, dict):
         raise Problem("The body must be a JSON object.", kind="invalid-body")
     return data
 
