@@ -19,7 +19,7 @@ def _test_settings(settings):
     settings.AXES_ENABLED = False
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
-    # The API's throttle counts in a cache that outlives a test; tests/test_api_tokens.py turns it on.
+    # The API throttle counts in a cache that outlives a test; test_api_tokens.py turns it on.
     settings.TRACKER_API_RATE = None
 
 

@@ -225,7 +225,9 @@ def test_the_review_queue_is_for_managers_and_never_lists_their_own(client, boar
 
 
 def test_analysts_may_not_read_the_review_queue(api, board):
-    assert assert_problem(api.get("/api/review/"), 403)["detail"] == "Your role does not allow this."
+    assert (
+        assert_problem(api.get("/api/review/"), 403)["detail"] == "Your role does not allow this."
+    )
 
 
 def test_users_without_a_role_are_refused_with_a_problem(client, outsider):

@@ -34,7 +34,11 @@ def body(source, **fields):
         "progress": 35,
         "assessment": "Shipments *continue*.",
         "evidence": [
-            {"quote": "More needs to be done.", "speaker": "Blinken", "source": source and source.pk}
+            {
+                "quote": "More needs to be done.",
+                "speaker": "Blinken",
+                "source": source and source.pk,
+            }
         ],
     }
     data.update(fields)
@@ -147,11 +151,7 @@ def test_it_refuses_what_the_web_form_refuses(client, analyst, commitment, sourc
     assert rows() == before
 
     # The same submission through the web form is refused too.
-    web = {
-        key: value
-        for key, value in data.items()
-        if key != "evidence" and value is not None
-    }
+    web = {key: value for key, value in data.items() if key != "evidence" and value is not None}
     web.update({"evidence-TOTAL_FORMS": "3", "evidence-INITIAL_FORMS": "0"})
     for i, item in enumerate(data["evidence"]):
         for name, value in item.items():
@@ -175,7 +175,10 @@ def test_it_refuses_what_the_web_form_refuses(client, analyst, commitment, sourc
         ({"evidence": ["a quote"]}, "evidence[0]"),
         ({"evidence": [{"quote": {"text": "q"}}]}, "evidence[0].quote"),
         ({"evidence": [{"quote": "q", "new_source": "T"}]}, "evidence[0].new_source"),
-        ({"evidence": [{"quote": "q", "new_source": {"name": "T"}}]}, "evidence[0].new_source.name"),
+        (
+            {"evidence": [{"quote": "q", "new_source": {"name": "T"}}]},
+            "evidence[0].new_source.name",
+        ),
         ({"evidence": [{"quote": "q"}] * 21}, "evidence"),
     ],
 )
@@ -308,8 +311,10 @@ def test_it_adds_a_measurement(api, indicator, source, analyst):
     [
         ({"value": "lots"}, "value"),
         ({"value": "1e400"}, "value"),
-        ({"value": 1, "measured_on": (dt.date.today() + dt.timedelta(days=9)).isoformat()},
-         "measured_on"),
+        (
+            {"value": 1, "measured_on": (dt.date.today() + dt.timedelta(days=9)).isoformat()},
+            "measured_on",
+        ),
         ({"value": 1, "qualifier": "roughly"}, "qualifier"),
         ({"value": 1, "source": None}, "source"),
     ],

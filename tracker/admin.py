@@ -306,3 +306,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .api import admin as api_admin  # noqa: E402, F401 - registers the tokens' admin
