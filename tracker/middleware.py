@@ -4,6 +4,8 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
+from .api import problems
+
 
 class LoginRequiredHtmxMiddleware(LoginRequiredMiddleware):
     """Every view needs a signed-in user unless marked @login_not_required.
@@ -30,6 +32,8 @@ def reject_nul_bytes(get_response):
         if "\x00" in request.path or any(
             "\x00" in key or any("\x00" in v for v in values) for key, values in params
         ):
+            if request.path.startswith("/api/"):
+                return problems.response(400, "The address contains a NUL character.")
             return HttpResponseBadRequest(
                 "The address contains a NUL character.", content_type="text/plain"
             )

@@ -8,6 +8,8 @@
 import math
 from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -83,6 +85,15 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = Problem(
+            f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            kind="invalid-body",
+            status_code=413,
+        )
+    elif isinstance(exc, BadRequest | SuspiciousOperation):
+        # e.g. a Content-Type header too long to parse, or a body over the size limit
+        exc = Problem(str(exc) or "The request is malformed.", kind="invalid-body")
     elif isinstance(exc, DjangoValidationError):
         exc = invalid(exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages})
     if not isinstance(exc, exceptions.APIException):
