@@ -135,6 +135,7 @@ EXPECTED.update(
             "GET": POST_ONLY,
             "POST": {**ANY_ROLE, "analyst": "ok", **dict.fromkeys(ROLES[3:], 404)},
         },
+        "api-root": {"GET": API_READS, "POST": API_GET_ONLY},
         "api-schema": {"GET": API_READS, "POST": API_GET_ONLY},
         "api-docs": {
             "GET": EVERYONE_READS,

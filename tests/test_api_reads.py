@@ -256,3 +256,9 @@ def test_the_schema_describes_every_endpoint(api):
         "/api/review/",
     } <= set(schema["paths"])
     assert schema["components"]["securitySchemes"]["personalAccessToken"]["scheme"] == "bearer"
+
+
+def test_the_root_links_to_the_lists_and_the_docs(api):
+    links = api.get("/api/").json()
+    assert links["commitments"] == "http://testserver/api/commitments/"
+    assert links["docs"] == "http://testserver/api/docs/"

@@ -105,6 +105,14 @@ def test_a_user_revokes_their_token_and_it_stops_working(client, analyst):
     assert AuditEvent.objects.filter(action="token_refused", user=analyst).count() == 1
 
 
+def test_without_javascript_revoking_returns_to_the_list_with_a_message(client, analyst):
+    token = factories.make_token(analyst, name="Old laptop")
+    client.force_login(analyst)
+    response = client.post(f"/settings/tokens/{token.pk}/revoke/", follow=True)
+    assert response.redirect_chain == [("/settings/tokens/", 302)]
+    assert "Revoked “Old laptop”: it no longer works." in response.content.decode()
+
+
 def test_nobody_revokes_someone_elses_token(client, analyst, other_analyst):
     token = factories.make_token(analyst)
     client.force_login(other_analyst)

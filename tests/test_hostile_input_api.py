@@ -115,7 +115,23 @@ def test_review_decisions_survive_hostile_json(client, world, data, action):
         assert StatusUpdate.objects.values().get(pk=world["pending"].pk) == before
 
 
+@SETTINGS
+@given(name=hostile, scope=hostile, lifetime=hostile)
+def test_the_token_form_survives_hostile_input(client, analyst, name, scope, lifetime):
+    from tracker.api.models import ApiToken
+
+    client.force_login(analyst)
+    before = ApiToken.objects.count()
+    response = client.post(
+        "/settings/tokens/", {"name": name, "scope": scope, "lifetime": lifetime}
+    )
+    assert response.status_code in (201, 422)
+    assert b"<script>alert(1)</script>" not in response.content
+    assert ApiToken.objects.count() == before + (response.status_code == 201)
+
+
 API_READS = [
+    "/api/",
     "/api/commitments/",
     "/api/commitments/HOSTILE-1/",
     "/api/commitments/HOSTILE-1/updates/",

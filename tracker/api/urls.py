@@ -8,8 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from . import reads, schema, writes  # noqa: F401 - schema registers the token scheme
+from .conditional import etag
 
 
 @extend_schema(exclude=True)
@@ -28,11 +31,28 @@ class SchemaView(SpectacularAPIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+@extend_schema(exclude=True)
+@api_view(["GET"])
+def root(request):
+    """Where to start: the main lists, the schema and the docs."""
+    names = {
+        "commitments": "api-commitment-list",
+        "updates": "api-update-list",
+        "sources": "api-source-list",
+        "dashboard": "api-dashboard",
+        "review": "api-review-queue",
+        "schema": "api-schema",
+        "docs": "api-docs",
+    }
+    return Response({key: reverse(name, request=request) for key, name in names.items()})
+
+
 def api(route, view, name):
     return path(route, login_not_required(view), name=name)
 
 
 urlpatterns = [
+    api("", etag(root), "api-root"),
     api("schema/", SchemaView.as_view(), "api-schema"),
     # The docs page is for people: without a session it sends them to sign in.
     # (Django REST framework marks its views login_not_required; this one is not.)
