@@ -262,3 +262,30 @@ def test_the_root_links_to_the_lists_and_the_docs(api):
     links = api.get("/api/").json()
     assert links["commitments"] == "http://testserver/api/commitments/"
     assert links["docs"] == "http://testserver/api/docs/"
+
+
+def test_the_detail_and_the_review_queue_have_constant_queries(
+    client, board, analyst, manager, django_assert_num_queries
+):
+    api = api_client(client, manager, scope="read")
+    api.get("/api/")  # the token's first use notes it
+    indicator = factories.make_indicator(board["fent"])
+
+    def counts():
+        # Detail: token and user, audit entry, groups; the commitment with area, owner, event
+        # and parent; its parties, its assignees; children, pending count, indicators and
+        # their measurements with sources.
+        with django_assert_num_queries(10):
+            api.get("/api/commitments/USCN-FENT/")
+        # Queue: token and user, audit entry, groups; the page of updates with commitment,
+        # area, author, decider and revised update; their evidence with sources.
+        with django_assert_num_queries(5):
+            return results(api.get("/api/review/"))
+
+    assert len(counts()) == 1
+    for i in range(5):
+        factories.services.record_measurement(
+            indicator=indicator, value=i, source=factories.make_source()
+        )
+        factories.record(board["fent"], author=analyst, status=Status.STALLED)
+    assert len(counts()) == 6
