@@ -98,6 +98,41 @@ def api_pages(subjects, token, run):
     ]
 
 
+def run_api(subjects, *, iterations, max_seconds, log=print):
+    """Measure the reference pages, then the API's and the web's; the token is removed after."""
+    from django.utils import timezone
+
+    from bench import run
+    from tracker.api.models import ApiToken
+
+    token, raw = ApiToken.issue(
+        user=subjects.manager,
+        name="bench/api.py",
+        scope="read",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    references = [
+        run.Page("hello world (reference)", run.signed_in(subjects.manager), "/bench/hello/"),
+        run.Page(
+            "admin: status updates changelist",
+            run.signed_in(subjects.admin),
+            "/admin/tracker/statusupdate/",
+        ),
+    ]
+    results = []
+    try:
+        for page in references + api_pages(subjects, raw, run):
+            result = run.measure(page, iterations=iterations, max_seconds=max_seconds)
+            log(
+                f"  {result.name:<52} median {result.median_ms:7.1f} ms   "
+                f"p95 {result.p95_ms:7.1f} ms   {result.queries:>2} queries"
+            )
+            results.append(result)
+    finally:
+        token.delete()
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=30, help="Requests measured per page.")
@@ -111,44 +146,13 @@ def main(argv=None):
 
     django.setup()
     from django.db import connection
-    from django.utils import timezone
 
     from bench import run
-    from tracker.api.models import ApiToken
 
     subjects = run.find_subjects()
     print(f"Database: {connection.settings_dict['NAME']} ({connection.vendor})")
     print(f"Data: {subjects.commitments:,} commitments, {subjects.updates:,} status updates")
-    token, raw = ApiToken.issue(
-        user=subjects.manager,
-        name="bench/api.py",
-        scope="read",
-        expires_at=timezone.now() + dt.timedelta(hours=1),
-    )
-    results = []
-    try:
-        hello = run.measure(
-            run.Page("hello world (reference)", run.signed_in(subjects.manager), "/bench/hello/"),
-            iterations=args.iterations,
-        )
-        admin = run.measure(
-            run.Page(
-                "admin: status updates changelist",
-                run.signed_in(subjects.admin),
-                "/admin/tracker/statusupdate/",
-            ),
-            iterations=args.iterations,
-        )
-        results = [hello, admin]
-        for page in api_pages(subjects, raw, run):
-            result = run.measure(page, iterations=args.iterations, max_seconds=args.max_seconds)
-            print(
-                f"  {result.name:<52} median {result.median_ms:7.1f} ms   "
-                f"p95 {result.p95_ms:7.1f} ms   {result.queries:>2} queries"
-            )
-            results.append(result)
-    finally:
-        token.delete()
+    results = run_api(subjects, iterations=args.iterations, max_seconds=args.max_seconds)
     info = run.machine()
     print()
     print(
@@ -157,11 +161,8 @@ def main(argv=None):
         f"{subjects.commitments:,} commitments, {subjects.updates:,} status updates"
     )
     print()
-    print(
-        run.table(results, hello.median_ms, admin.median_ms).replace(
-            "admin changelist", "admin updates changelist"
-        )
-    )
+    table = run.table(results, results[0].median_ms, results[1].median_ms)
+    print(table.replace("× admin changelist", "× admin updates changelist"))
     return 0
 
 
