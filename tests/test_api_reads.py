@@ -289,3 +289,9 @@ def test_the_detail_and_the_review_queue_have_constant_queries(
         )
         factories.record(board["fent"], author=analyst, status=Status.STALLED)
     assert len(counts()) == 6
+
+
+def test_head_answers_like_get_without_a_body(api, board):
+    response = api.client.head("/api/commitments/", headers=api.headers)
+    assert response.status_code == 200 and response.content == b""
+    assert response["ETag"] == api.get("/api/commitments/")["ETag"]

@@ -65,7 +65,7 @@ CURSOR_PARAMS = [
     ],
     responses=CommitmentSerializer(many=True),
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def commitment_list(request):
     filterset = CommitmentFilter(
         request.query_params, queryset=Commitment.objects.for_list(), request=request
@@ -80,7 +80,7 @@ def commitment_list(request):
     summary="A commitment: parties, official status, indicators with their measurements",
     responses=CommitmentDetailSerializer,
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def commitment_detail(request, reference):
     commitment = get_object_or_404(commitment_page_queryset(), reference=reference)
     commitment.child_list = list(commitment.children.order_by("reference").only("reference"))
@@ -123,7 +123,7 @@ def update_list_response(request, updates):
     parameters=[param("commitment", "A commitment's reference."), *UPDATE_PARAMS],
     responses=StatusUpdateSerializer(many=True),
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def update_list(request):
     return update_list_response(request, updates_with_evidence())
 
@@ -135,7 +135,7 @@ def commitment_updates_get(request, reference):
 
 @etag
 @extend_schema(summary="A status update with its evidence", responses=StatusUpdateSerializer)
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def update_detail(request, pk):
     update = get_object_or_404(updates_with_evidence(), pk=pk)
     return Response(StatusUpdateSerializer(update, context={"request": request}).data)
@@ -147,7 +147,7 @@ def update_detail(request, pk):
     parameters=[param("q", "Search the title and publisher."), *CURSOR_PARAMS],
     responses=SourceSerializer(many=True),
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def source_list(request):
     form = SourceFilterForm(request.query_params)
     form.is_valid()
@@ -160,7 +160,7 @@ def source_list(request):
 
 @etag
 @extend_schema(summary="A source", responses=SourceSerializer)
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def source_detail(request, pk):
     return Response(SourceSerializer(get_object_or_404(Source, pk=pk)).data)
 
@@ -175,7 +175,7 @@ def source_detail(request, pk):
     ],
     responses=ReviewItemSerializer(many=True),
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @permission_classes([IsManager])
 def review_queue(request):
     filterset = ReviewQueueFilter(request.query_params, queryset=queries.review_queue(request.user))
@@ -196,7 +196,7 @@ def review_queue(request):
     ],
     responses=inline_serializer("DashboardSnapshot", {"as_of": serializers.DateField()}),
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def dashboard_snapshot(request):
     return Response(dashboard.snapshot_for(request))
 

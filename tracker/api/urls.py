@@ -32,7 +32,7 @@ class SchemaView(SpectacularAPIView):
 
 
 @extend_schema(exclude=True)
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def root(request):
     """Where to start: the main lists, the schema and the docs."""
     names = {

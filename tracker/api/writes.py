@@ -194,9 +194,9 @@ RECORD_BODY = inline_serializer(
     request=RECORD_BODY,
     responses={201: StatusUpdateSerializer, 200: StatusUpdateSerializer},
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def commitment_updates(request, reference):
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return commitment_updates_get(request, reference)
     require(request, access.is_analyst)
     commitment = access.commitment_for_update(request, reference)
@@ -316,9 +316,9 @@ MEASUREMENT_BODY = inline_serializer(
     request=MEASUREMENT_BODY,
     responses={201: MeasurementSerializer},
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def indicator_measurements(request, pk):
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return measurement_list(request, pk)
     require(request, access.is_analyst)
     indicator = indicator_for(pk)
