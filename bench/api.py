@@ -145,10 +145,12 @@ def main(argv=None):
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
 
     from bench import run
 
+    call_command("collectstatic", interactive=False, verbosity=0)
     subjects = run.find_subjects()
     print(f"Database: {connection.settings_dict['NAME']} ({connection.vendor})")
     print(f"Data: {subjects.commitments:,} commitments, {subjects.updates:,} status updates")
