@@ -4,8 +4,8 @@ Rows are written directly, in big batches (executemany / bulk_create) inside tra
 going through services.record_status_update() once per update would take hours. The derived
 data (each commitment's current_* fields and next review date, its status periods, each
 update's previous status) is computed in memory with the functions the services use
-(services.official_key, services.compute_periods), so it is what the services would have
-written had every update gone through them.
+(services.official_key, services.compute_periods, tracker/derived.py), so it is what the
+services would have written had every update gone through them.
 """
 
 import bisect
@@ -22,7 +22,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tracker import services
+from tracker import derived, services
 from tracker.models import (
     ANALYSTS,
     MANAGERS,
@@ -619,17 +619,20 @@ class Generator:
                 update.previous_status = official.status if official else Status.NOT_ASSESSED
             official = max(accepted, key=services.official_key, default=None)
             c["current_update"] = official
-            c["current_as_of"] = official.as_of if official else None
-            start = c["current_as_of"] or timezone.localdate(c["created_at"])
-            c["next_review_due"] = start + dt.timedelta(days=c["review_cadence_days"])
-            c["last_update_at"] = history[-1].created_at if history else None
+            c["official"] = derived.official_fields(official)
+            c["next_review_due"] = derived.next_review_due(
+                current_as_of=c["official"]["current_as_of"],
+                created_at=c["created_at"],
+                cadence_days=c["review_cadence_days"],
+            )
             for update, valid_from, valid_to in services.compute_periods(accepted):
                 self.periods.append((c["id"], update.pk, update.status, valid_from, valid_to))
         self.say(f"derived official status and {len(self.periods):,} status periods")
 
     def write_commitments(self):
         def commitment(c):
-            official = c["current_update"]
+            # current_update_id and last_update_at follow once the updates exist.
+            official = {**c["official"], "current_update_id": None}
             return Commitment(
                 id=c["id"],
                 reference=c["reference"],
@@ -642,11 +645,7 @@ class Generator:
                 target_date=c["target_date"],
                 review_cadence_days=c["review_cadence_days"],
                 next_review_due=c["next_review_due"],
-                current_status=official.status if official else Status.NOT_ASSESSED,
-                current_progress=official.progress if official else None,
-                current_confidence=official.confidence if official else "",
-                current_as_of=c["current_as_of"],
-                last_update_at=c["last_update_at"],
+                **official,
                 created_at=c["created_at"],
             )
 
@@ -774,7 +773,8 @@ class Generator:
                     if c["current_update"]
                 ],
             )
-        self.say("linked each commitment to its official update")
+            Commitment.objects.update(last_update_at=derived.last_update_at())
+        self.say("linked each commitment to its official update and its latest update time")
 
     def write_indicators(self):
         rng = self.rng

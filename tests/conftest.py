@@ -31,6 +31,9 @@ def recreate_role_groups():
     from django.apps import apps
 
     importlib.import_module("tracker.migrations.0002_groups").create_groups(apps, None)
+    importlib.import_module("tracker.migrations.0008_groups_without_permissions").strip_permissions(
+        apps, None
+    )
 
 
 @pytest.fixture(autouse=True)

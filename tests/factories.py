@@ -112,6 +112,26 @@ def days_ago(n):
     return timezone.localdate() - dt.timedelta(days=n)
 
 
+def edit_form_data(commitment, **changes):
+    """The commitment edit form as a manager would post it unchanged, plus `changes`."""
+    commitment.refresh_from_db()
+    data = {
+        "title": commitment.title,
+        "description": commitment.description,
+        "area": commitment.area_id,
+        "event": commitment.event_id or "",
+        "target_date": commitment.target_date.isoformat() if commitment.target_date else "",
+        "review_cadence_days": commitment.review_cadence_days,
+        "parent": commitment.parent_id or "",
+        "assignees": [u.pk for u in commitment.assignees.all()],
+        "version": commitment.version,
+    }
+    if commitment.owner_id:
+        data["owner"] = commitment.owner_id
+    data.update(changes)
+    return data
+
+
 def make_token(user, *, scope="read", days=30, name="Script"):
     """A saved personal access token; its secret (shown once) is `token.raw`."""
     from tracker.api.models import ApiToken

@@ -39,6 +39,10 @@ def realistic(seeded, analyst, other_analyst, manager, admin_user, client):
     commitment.save()  # a historical record with a user
     commitment.assignees.add(other_analyst)
     analyst.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    # The role groups carry no permissions; a group's permissions must survive all the same.
+    Group.objects.get(name="Analysts").permissions.add(
+        Permission.objects.get(codename="add_statusupdate")
+    )
     accepted = factories.record(
         commitment, author=analyst, status=Status.AT_RISK, progress=35, accept_by=manager
     )

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from tracker.models import Commitment, user_role
+from tracker.access import role_label
+from tracker.models import Commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ def test_demo_accounts_get_their_roles_and_never_a_reset_password(monkeypatch, s
     monkeypatch.setenv("DEMO_PASSWORD", "first-password-1")
     call_command("create_demo_accounts", stdout=StringIO())
     roles = {
-        name: user_role(authenticate(username=name, password="first-password-1"))
+        name: role_label(authenticate(username=name, password="first-password-1"))
         for name in ("analyst", "manager", "admin")
     }
     assert roles == {"analyst": "Analyst", "manager": "Manager", "admin": "Admin"}

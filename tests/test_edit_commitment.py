@@ -4,8 +4,10 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from tests import factories
+from tracker import services
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
@@ -18,26 +20,19 @@ def url(commitment):
 
 
 def form_data(commitment, **changes):
-    commitment.refresh_from_db()
-    data = {
-        "title": commitment.title,
-        "description": commitment.description,
-        "area": commitment.area_id,
-        "event": commitment.event_id or "",
-        "target_date": commitment.target_date.isoformat() if commitment.target_date else "",
-        "review_cadence_days": commitment.review_cadence_days,
-        "parent": commitment.parent_id or "",
-        "assignees": [u.pk for u in commitment.assignees.all()],
-        "version": commitment.version,
-    }
-    if commitment.owner_id:
-        data["owner"] = commitment.owner_id
-    data.update(changes)
-    return data
+    return factories.edit_form_data(commitment, **changes)
 
 
 @pytest.fixture
-def signed_in(client, analyst):
+def signed_in(client, manager):
+    """A manager: may change every descriptive field."""
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def as_owner(client, analyst):
+    """The owning analyst: may change the description, nothing else."""
     client.force_login(analyst)
     return client
 
@@ -63,13 +58,76 @@ def test_only_the_owner_managers_and_admins_may_edit(client, request, role, comm
     assert commitment.title == "Curb precursor shipments"
 
 
-@pytest.mark.parametrize("role", ["analyst", "manager", "admin_user"])
-def test_the_owner_managers_and_admins_see_the_form(client, request, role, commitment):
+@pytest.mark.parametrize("role", ["manager", "admin_user"])
+def test_managers_and_admins_see_every_field(client, request, role, commitment):
     client.force_login(request.getfixturevalue(role))
     page = client.get(url(commitment)).content.decode()
     assert '<form class="card edit-form" method="post"' in page
     assert 'name="version" value="1"' in page
     assert 'value="Curb precursor shipments"' in page
+    for name in ("title", "description", "area", "parent", "owner", "assignees"):
+        assert f'name="{name}"' in page
+
+
+@pytest.mark.parametrize("role", ["owner", "assignee"])
+def test_the_owner_and_assignees_see_only_the_description(
+    client, role, analyst, other_analyst, commitment
+):
+    commitment.assignees.add(other_analyst)
+    client.force_login(analyst if role == "owner" else other_analyst)
+    response = client.get(url(commitment))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="description"' in page and 'name="version" value="1"' in page
+    for name in ("title", "area", "event", "target_date", "review_cadence_days", "parent"):
+        assert f'name="{name}"' not in page
+    assert 'name="owner"' not in page and 'name="assignees"' not in page
+    assert "a manager changes the other details" in page
+
+
+@pytest.mark.parametrize("role", ["owner", "assignee"])
+def test_the_owner_and_assignees_change_the_description_and_nothing_else(
+    client, role, analyst, other_analyst, commitment
+):
+    """Even when they post the other fields by hand, only the description changes."""
+    commitment.assignees.add(other_analyst)
+    editor = analyst if role == "owner" else other_analyst
+    client.force_login(editor)
+    parent = factories.make_commitment("USCN-OTHER")
+    before = Commitment.objects.values().get(pk=commitment.pk)
+    response = client.post(
+        url(commitment),
+        form_data(
+            commitment,
+            description="Clarified.",
+            title="Hijacked",
+            area=factories.make_area().pk,
+            target_date="2030-01-01",
+            review_cadence_days="3650",
+            parent=parent.pk,
+            owner=other_analyst.pk if role == "owner" else analyst.pk,
+            assignees=[],
+        ),
+    )
+    assert response.status_code == 302
+    after = Commitment.objects.values().get(pk=commitment.pk)
+    assert after["description"] == "Clarified."
+    assert after["version"] == 2
+    unchanged = {"description", "version", "updated_at"}
+    assert {k: v for k, v in after.items() if k not in unchanged} == {
+        k: v for k, v in before.items() if k not in unchanged
+    }
+    assert list(commitment.assignees.all()) == [other_analyst]
+    assert commitment.history.latest().history_user == editor
+
+
+def test_the_service_refuses_fields_outside_the_policy(analyst, commitment):
+    with pytest.raises(PermissionDenied):
+        services.edit_commitment(
+            commitment=commitment, editor=analyst, changes={"review_cadence_days": 3650}
+        )
+    commitment.refresh_from_db()
+    assert (commitment.review_cadence_days, commitment.version) == (30, 1)
 
 
 def test_it_answers_only_get_and_post(signed_in, commitment):
@@ -81,7 +139,7 @@ def test_it_answers_only_get_and_post(signed_in, commitment):
 
 
 def test_saving_changes_the_fields_bumps_the_version_and_keeps_history(
-    signed_in, analyst, other_analyst, commitment
+    signed_in, manager, other_analyst, commitment
 ):
     area = factories.make_area("Counternarcotics")
     response = signed_in.post(
@@ -106,7 +164,7 @@ def test_saving_changes_the_fields_bumps_the_version_and_keeps_history(
     assert list(commitment.assignees.all()) == [other_analyst]
     assert commitment.version == 2
     latest = commitment.history.latest()
-    assert (latest.version, latest.history_user) == (2, analyst)
+    assert (latest.version, latest.history_user) == (2, manager)
     assert AuditEvent.objects.filter(action="edit", target="USCN-TEST").exists()
     page = signed_in.get(response["Location"]).content.decode()
     assert "Saved your changes to USCN-TEST." in page
@@ -130,12 +188,12 @@ def test_a_shorter_cadence_moves_the_next_review(signed_in, commitment):
 
 
 def test_an_analyst_cannot_hand_the_commitment_to_someone_else(
-    signed_in, analyst, other_analyst, commitment
+    as_owner, analyst, other_analyst, commitment
 ):
-    assert 'name="owner"' not in signed_in.get(url(commitment)).content.decode()
-    signed_in.post(url(commitment), form_data(commitment, owner=other_analyst.pk, title="T2"))
+    assert 'name="owner"' not in as_owner.get(url(commitment)).content.decode()
+    as_owner.post(url(commitment), form_data(commitment, owner=other_analyst.pk, description="T2"))
     commitment.refresh_from_db()
-    assert (commitment.title, commitment.owner) == ("T2", analyst)
+    assert (commitment.description, commitment.owner) == ("T2", analyst)
 
 
 def test_a_manager_may_change_the_owner(client, manager, other_analyst, commitment):
@@ -196,18 +254,18 @@ def test_a_commitment_cannot_become_part_of_itself_or_of_its_own_parts(signed_in
 
 
 @pytest.fixture
-def conflict(client, analyst, manager, commitment):
-    """Alice opens the form; Maria saves a change; Alice submits hers."""
-    alices_form = form_data(commitment, title="Alice's title", description="Alice's text.")
+def conflict(client, other_manager, manager, commitment):
+    """Mike opens the form; Maria saves a change; Mike submits his."""
+    mikes_form = form_data(commitment, title="Mike's title", description="Mike's text.")
     client.force_login(manager)
     client.post(url(commitment), form_data(commitment, title="Maria's title"))
-    client.force_login(analyst)
-    return client, alices_form
+    client.force_login(other_manager)
+    return client, mikes_form
 
 
 def test_a_stale_form_is_not_saved_and_both_versions_are_shown(conflict, commitment):
-    client, alices_form = conflict
-    response = client.post(url(commitment), alices_form)
+    client, mikes_form = conflict
+    response = client.post(url(commitment), mikes_form)
     assert response.status_code == 409
     commitment.refresh_from_db()
     assert (commitment.title, commitment.version) == ("Maria's title", 2)
@@ -219,29 +277,29 @@ def test_a_stale_form_is_not_saved_and_both_versions_are_shown(conflict, commitm
     # When Alice opened the form / saved now / hers.
     assert "changed since" in title_row
     assert "Curb precursor shipments" in title_row
-    assert "Maria&#x27;s title" in title_row and "Alice&#x27;s title" in title_row
+    assert "Maria&#x27;s title" in title_row and "Mike&#x27;s title" in title_row
     # Only the fields that differ are compared; the others are named.
     assert '<th scope="row">Description' in page
     assert "The same in both versions: Area, Event, Target date" in page
     # Her values stay in the form, now based on the current version.
-    assert 'value="Alice&#x27;s title"' in page
-    assert "Alice&#x27;s text.</textarea>" in page
+    assert 'value="Mike&#x27;s title"' in page
+    assert "Mike&#x27;s text.</textarea>" in page
     assert 'name="version" value="2"' in page
     assert "Save my version" in page
 
 
 def test_saving_again_after_a_conflict_applies_the_users_version(conflict, commitment):
-    client, alices_form = conflict
-    client.post(url(commitment), alices_form)
-    response = client.post(url(commitment), {**alices_form, "version": 2})
+    client, mikes_form = conflict
+    client.post(url(commitment), mikes_form)
+    response = client.post(url(commitment), {**mikes_form, "version": 2})
     assert response.status_code == 302
     commitment.refresh_from_db()
-    assert (commitment.title, commitment.version) == ("Alice's title", 3)
+    assert (commitment.title, commitment.version) == ("Mike's title", 3)
 
 
 def test_a_conflict_over_htmx_returns_the_form_with_both_versions(conflict, commitment):
-    client, alices_form = conflict
-    response = client.post(url(commitment), alices_form, **HTMX)
+    client, mikes_form = conflict
+    response = client.post(url(commitment), mikes_form, **HTMX)
     assert response.status_code == 409
     page = response.content.decode()
     assert "<html" not in page and "Someone else saved" in page

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tracker.forms import DESCRIPTIVE_FIELDS
+from tracker.access import MANAGER_FIELDS
 from tracker.models import Commitment, Evidence, Measurement, Source, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_add_measurement_survives_hostile_input(client, analyst, world, data):
     check(response, before, allowed_to_save=response.status_code in (200, 302))
 
 
-EDIT_FIELDS = [*DESCRIPTIVE_FIELDS, "assignees", "version"]
+EDIT_FIELDS = [*MANAGER_FIELDS, "version"]
 
 
 @SETTINGS

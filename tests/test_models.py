@@ -127,19 +127,3 @@ def test_measurement_shows_its_qualifier(commitment):
         indicator=indicator, value=140, qualifier="more_than", source=factories.make_source()
     )
     assert m.display_value == "more than 140"
-
-
-@pytest.mark.django_db
-def test_permissions_follow_roles(
-    commitment, analyst, other_analyst, manager, admin_user, outsider
-):
-    assert commitment.can_be_updated_by(analyst)
-    assert not commitment.can_be_updated_by(other_analyst)
-    commitment.assignees.add(other_analyst)
-    assert commitment.can_be_updated_by(other_analyst)
-    assert not commitment.can_be_updated_by(manager)
-    assert not commitment.can_be_updated_by(outsider)
-    assert commitment.can_be_updated_by(admin_user)
-    assert commitment.can_be_edited_by(manager)
-    assert commitment.can_be_edited_by(analyst)
-    assert not commitment.can_be_edited_by(outsider)

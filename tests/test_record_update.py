@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests import factories
@@ -387,6 +388,37 @@ def test_revising_a_returned_update_links_the_two(signed_in, commitment, returne
     assert signed_in.post(url(commitment), data).status_code == 302
     revision = StatusUpdate.objects.get(idempotency_key="rev")
     assert revision.revises == returned
+
+
+def test_a_returned_update_is_revised_once(signed_in, commitment, returned, source):
+    first = post_data(evidence=[with_source(source)], revises=str(returned.pk), key="rev-1")
+    assert signed_in.post(url(commitment), first).status_code == 302
+    second = post_data(evidence=[with_source(source)], revises=str(returned.pk), key="rev-2")
+    response = signed_in.post(url(commitment), second)
+    assert response.status_code == 422
+    assert "has already been revised" in response.content.decode()
+    assert returned.revisions.count() == 1
+    # The service refuses too: a second tab that passed the form's check stores nothing.
+    with pytest.raises(ValidationError, match="already been revised"):
+        factories.record(commitment, author=returned.author, revises=returned, source=source)
+    assert returned.revisions.count() == 1
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "1899-12-31"])
+def test_an_implausibly_old_date_is_refused_inline(signed_in, commitment, as_of):
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = signed_in.post(url(commitment), post_data(as_of=as_of), **headers)
+        assert response.status_code == 422
+        assert "Enter a date from 1 January 1900 on." in response.content.decode()
+    assert not StatusUpdate.objects.exists()
+    with pytest.raises(ValidationError):
+        factories.record(commitment, as_of=dt.date(1, 1, 1))
+    assert not StatusUpdate.objects.exists()
+
+
+def test_the_first_plausible_date_is_accepted(signed_in, commitment, source):
+    data = post_data(as_of="1900-01-01", evidence=[with_source(source)])
+    assert signed_in.post(url(commitment), data).status_code == 302
 
 
 def test_the_page_prefills_the_form_from_the_returned_update(signed_in, commitment, returned):

@@ -1,12 +1,13 @@
 """Review and sign-off: managers accept or return analysts' status updates."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests import factories
 from tracker import services
-from tracker.models import Status, StatusUpdate
+from tracker.models import ANALYSTS, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -66,11 +67,29 @@ def test_a_decided_update_cannot_be_decided_again(pending, manager, other_manage
     assert pending.decided_by == manager
 
 
-def test_nobody_accepts_their_own_update(commitment, admin_user):
-    own = factories.record(commitment, author=admin_user)
-    with pytest.raises(PermissionDenied):
-        services.accept_update(update=own, manager=admin_user)
+@pytest.fixture
+def analyst_and_manager(commitment):
+    """One person in both groups: records updates like an analyst, reviews like a manager."""
+    user = factories.make_manager("both")
+    user.groups.add(Group.objects.get(name=ANALYSTS))
+    commitment.assignees.add(user)
+    return user
+
+
+def test_nobody_accepts_their_own_update(commitment, analyst_and_manager):
+    own = factories.record(commitment, author=analyst_and_manager)
     assert state(own) == "submitted"
+    with pytest.raises(PermissionDenied):
+        services.accept_update(update=own, manager=analyst_and_manager)
+    assert state(own) == "submitted"
+
+
+def test_an_admins_own_update_is_official_at_once(commitment, admin_user):
+    """Admins are the last reviewer: their update is never left waiting for review."""
+    own = factories.record(commitment, author=admin_user, status=Status.FULFILLED)
+    assert state(own) == "accepted"
+    commitment.refresh_from_db()
+    assert commitment.current_status == Status.FULFILLED
 
 
 def test_an_analyst_cannot_decide(pending, other_analyst):
@@ -255,7 +274,7 @@ def test_a_second_decision_is_told_it_came_too_late(client, manager, other_manag
 
 
 def test_decisions_refuse_wrong_roles_methods_and_own_updates(
-    client, analyst, outsider, admin_user, pending, commitment
+    client, analyst, outsider, admin_user, analyst_and_manager, pending, commitment
 ):
     for user in (analyst, outsider):
         client.force_login(user)
@@ -263,7 +282,8 @@ def test_decisions_refuse_wrong_roles_methods_and_own_updates(
     client.force_login(admin_user)
     assert client.get(f"/review/{pending.pk}/accept/").status_code == 405
     assert client.post("/review/999999/accept/").status_code == 404
-    own = factories.record(commitment, author=admin_user)
+    own = factories.record(commitment, author=analyst_and_manager)
+    client.force_login(analyst_and_manager)
     assert client.post(f"/review/{own.pk}/accept/").status_code == 403
     assert state(own) == "submitted"
     assert state(pending) == "submitted"

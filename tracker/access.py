@@ -1,18 +1,146 @@
-"""Who may do what. Views call these; templates only hide what the views already refuse.
+"""Who may do what: the one access policy. Views, services, forms, the admin and the context
+processor ask these functions; templates receive their answers in the context, never guess.
 
-- Analysts record status updates on commitments they own or are assigned to.
-- Managers read everything, edit descriptive fields and review updates; they never post updates.
-- Admins (superusers) may do everything; the Django admin needs staff status.
+- Analysts record status updates and measurements on the commitments they own or are
+  assigned to, and may edit those commitments' description (nothing else).
+- Managers read everything, edit every descriptive field (owner and assignees included) and
+  review updates; they never post updates, and nobody reviews their own update.
+- Admins (superusers) may do everything a manager or an analyst may; their own updates are
+  official at once (they are the last reviewer), as is every update when review is off.
 - Signed-in users in no group see a friendly page explaining they have no role yet.
+- Django model permissions are not used by the app: the groups carry none (migration 0008);
+  the Django admin is for superusers.
 """
 
 import functools
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from . import audit
-from .models import AuditAction, Commitment, user_is_analyst, user_is_manager
+from .models import ANALYSTS, MANAGERS, AuditAction, Commitment
+
+# What each role may change on a commitment (the edit form offers exactly these).
+INVOLVED_ANALYST_FIELDS = ("description",)
+MANAGER_FIELDS = (
+    "title",
+    "description",
+    "area",
+    "event",
+    "target_date",
+    "review_cadence_days",
+    "parent",
+    "owner",
+    "assignees",
+)
+# The Django admin also lets a superuser change the reference.
+ADMIN_FIELDS = ("reference", *MANAGER_FIELDS)
+
+
+# Roles
+
+
+def in_group(user, name):
+    if not user.is_authenticated:
+        return False
+    cache = getattr(user, "_tracker_groups", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._tracker_groups = cache
+    return name in cache
+
+
+def is_admin(user):
+    return user.is_authenticated and user.is_superuser
+
+
+def is_manager(user):
+    return is_admin(user) or in_group(user, MANAGERS)
+
+
+def is_analyst(user):
+    return is_admin(user) or in_group(user, ANALYSTS)
+
+
+def has_role(user):
+    return is_analyst(user) or is_manager(user)
+
+
+def role_label(user):
+    if is_admin(user):
+        return "Admin"
+    if in_group(user, MANAGERS):
+        return "Manager"
+    if in_group(user, ANALYSTS):
+        return "Analyst"
+    return ""
+
+
+def can_use_admin(user):
+    return user.is_authenticated and user.is_staff
+
+
+# Commitments and status updates
+
+
+def is_involved(user, commitment):
+    """Owner or assignee; remembered on the commitment so a page asks the database once."""
+    if commitment.owner_id is not None and commitment.owner_id == user.pk:
+        return True
+    cache = commitment.__dict__.setdefault("_tracker_involved", {})
+    if user.pk not in cache:
+        cache[user.pk] = commitment.assignees.filter(pk=user.pk).exists()
+    return cache[user.pk]
+
+
+def can_record(user, commitment):
+    """May record status updates and measurements on this commitment."""
+    if is_admin(user):
+        return True
+    return in_group(user, ANALYSTS) and is_involved(user, commitment)
+
+
+def records_directly(user):
+    """True when this user's update is official at once, without review."""
+    return user is None or not settings.TRACKER_REVIEW_REQUIRED or is_admin(user)
+
+
+def editable_fields(user, commitment):
+    """The commitment's fields this user may change; empty when they may not edit it."""
+    if is_admin(user):
+        return ADMIN_FIELDS
+    if is_manager(user):
+        return MANAGER_FIELDS
+    if in_group(user, ANALYSTS) and is_involved(user, commitment):
+        return INVOLVED_ANALYST_FIELDS
+    return ()
+
+
+def can_edit(user, commitment):
+    return bool(editable_fields(user, commitment))
+
+
+def can_review_updates(user):
+    """May open the review queue."""
+    return is_manager(user)
+
+
+def can_review(user, update):
+    """May accept or return this update: a manager, never on their own update."""
+    return is_manager(user) and update.author_id != user.pk
+
+
+def can_revise(user, update, commitment):
+    """May revise this returned update: its author, still allowed to record on it."""
+    return update.is_returned and update.author_id == user.pk and can_record(user, commitment)
+
+
+def sees_returned_updates(user):
+    return is_analyst(user)
+
+
+# Refusing
 
 
 def deny(request, reason):
@@ -24,18 +152,6 @@ def deny(request, reason):
         detail=f"{request.method}: {reason}",
     )
     raise PermissionDenied(reason)
-
-
-def has_role(user):
-    return user.is_superuser or user_is_analyst(user) or user_is_manager(user)
-
-
-def is_manager(user):
-    return user.is_superuser or user_is_manager(user)
-
-
-def is_analyst(user):
-    return user.is_superuser or user_is_analyst(user)
 
 
 def role_required(*checks):
@@ -57,13 +173,13 @@ def role_required(*checks):
 def commitment_for_update(request, reference):
     """The commitment, if this user may record status updates on it; 403 otherwise."""
     commitment = get_object_or_404(Commitment, reference=reference)
-    if not commitment.can_be_updated_by(request.user):
+    if not can_record(request.user, commitment):
         deny(request, f"not owner or assignee of {reference}")
     return commitment
 
 
 def commitment_for_edit(request, reference):
     commitment = get_object_or_404(Commitment, reference=reference)
-    if not commitment.can_be_edited_by(request.user):
+    if not can_edit(request.user, commitment):
         deny(request, f"may not edit {reference}")
     return commitment

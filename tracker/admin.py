@@ -1,11 +1,14 @@
 """The back office. Status updates are append-only here too: read-only once saved, never deleted."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
     Area,
     AuditEvent,
@@ -137,8 +140,17 @@ class StatusUpdateInline(ReadOnlyInlineMixin, admin.StackedInline):
         )
 
 
+class CommitmentAdminForm(forms.ModelForm):
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if self.instance.pk and services.makes_cycle(self.instance, parent):
+            raise ValidationError(services.PARENT_CYCLE)
+        return parent
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(SimpleHistoryAdmin):
+    form = CommitmentAdminForm
     list_display = [
         "reference",
         "title",
@@ -180,9 +192,16 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        if change and form.changed_data:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # An edit goes through the one writer of commitment edits: lock, one version bump,
+        # the cycle check, audit. The m2m (assignees) follow in save_related().
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = services.edit_commitment(
+            commitment=obj, editor=request.user, changes=changes, request=request
+        )
+        obj.version = saved.version
+        return None
 
 
 class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):

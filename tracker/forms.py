@@ -10,11 +10,11 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from . import access, services
 from . import fields as safe
-from . import services
-from .access import is_manager
 from .models import (
     ANALYSTS,
+    EARLIEST_DATE,
     Commitment,
     Confidence,
     Qualifier,
@@ -41,9 +41,9 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def not_in_future(value):
-    if value and value > timezone.localdate():
-        raise forms.ValidationError("The date cannot be in the future.")
+def plausible_date(value):
+    if problem := services.implausible_date(value):
+        raise forms.ValidationError(problem)
     return value
 
 
@@ -96,7 +96,7 @@ class SourceForm(forms.Form):
         return any(name != "new_source_kind" for name in self.changed_data)
 
     def clean_new_source_published_on(self):
-        return not_in_future(self.cleaned_data.get("new_source_published_on"))
+        return plausible_date(self.cleaned_data.get("new_source_published_on"))
 
     def clean(self):
         cleaned = super().clean()
@@ -230,7 +230,9 @@ class RecordUpdateForm(forms.Form):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["as_of"].initial = today
-        self.fields["as_of"].widget.attrs["max"] = today.isoformat()
+        self.fields["as_of"].widget.attrs.update(
+            min=EARLIEST_DATE.isoformat(), max=today.isoformat()
+        )
         self.fields["idempotency_key"].initial = uuid.uuid4().hex
         if commitment.current_status != Status.NOT_ASSESSED:
             self.fields["status"].initial = commitment.current_status
@@ -240,13 +242,20 @@ class RecordUpdateForm(forms.Form):
         self.fields["progress"].widget.attrs.update({"inputmode": "numeric"})
 
     def clean_as_of(self):
-        return not_in_future(self.cleaned_data["as_of"])
+        return plausible_date(self.cleaned_data["as_of"])
 
     def clean_revises(self):
         pk = self.cleaned_data.get("revises")
         if pk is None:
             return None
         update = returned_update_for(pk, commitment=self.commitment, user=self.user)
+        if (
+            update is None
+            and StatusUpdate.objects.filter(pk=pk, author_id=self.user.pk)
+            .filter(revisions__isnull=False, review_state=StatusUpdate.ReviewState.RETURNED)
+            .exists()
+        ):
+            raise forms.ValidationError(services.ALREADY_REVISED)
         if update is None:
             raise forms.ValidationError(
                 "You can only revise one of your own returned updates on this commitment."
@@ -270,6 +279,7 @@ def returned_update_for(pk, *, commitment, user):
             commitment=commitment,
             author_id=user.pk,
             review_state=StatusUpdate.ReviewState.RETURNED,
+            revisions__isnull=True,
         )
         .select_related("decided_by")
         .prefetch_related("evidence__source")
@@ -318,19 +328,7 @@ class MeasurementForm(SourceForm):
         self.fields["measured_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
     def clean_measured_on(self):
-        return not_in_future(self.cleaned_data.get("measured_on"))
-
-
-DESCRIPTIVE_FIELDS = [
-    "title",
-    "description",
-    "area",
-    "event",
-    "target_date",
-    "review_cadence_days",
-    "parent",
-    "owner",
-]
+        return plausible_date(self.cleaned_data.get("measured_on"))
 
 
 class OwnerField(safe.ModelChoiceField):
@@ -356,7 +354,7 @@ class CommitmentEditForm(forms.ModelForm):
 
     class Meta:
         model = Commitment
-        fields = [*DESCRIPTIVE_FIELDS, "assignees"]
+        fields = list(access.MANAGER_FIELDS)
         field_classes = {
             "owner": OwnerField,
             "assignees": AssigneesField,
@@ -373,25 +371,39 @@ class CommitmentEditForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only what the access policy lets this user change; anything else posted is ignored,
+        # and services.edit_commitment() refuses it again.
+        allowed = access.editable_fields(user, self.instance)
+        self.editable = [name for name in self._meta.fields if name in allowed]
+        for name in [*self.fields]:
+            if name != "version" and name not in self.editable:
+                del self.fields[name]
         self.fields["version"].initial = self.instance.version
         analysts = User.objects.filter(
             Q(groups__name=ANALYSTS) | Q(pk=self.instance.owner_id)
         ).distinct()
-        self.fields["assignees"].queryset = analysts.order_by("first_name", "username")
-        if is_manager(user):
+        if "assignees" in self.fields:
+            self.fields["assignees"].queryset = analysts.order_by("first_name", "username")
+        if "owner" in self.fields:
             self.fields["owner"].queryset = analysts.order_by("first_name", "username")
             self.fields["owner"].empty_label = "— Nobody yet —"
-        else:
-            # Analysts edit what they own, but only managers hand a commitment to someone else.
-            del self.fields["owner"]
-        excluded = descendants(self.instance) | {self.instance.pk}
-        self.fields["parent"].queryset = Commitment.objects.exclude(pk__in=excluded).only(
-            "id", "reference", "title"
-        )
-        self.fields["parent"].empty_label = "— Not part of another commitment —"
+        if "parent" in self.fields:
+            excluded = descendants(self.instance) | {self.instance.pk}
+            parent = self.fields["parent"]
+            parent.queryset = Commitment.objects.exclude(pk__in=excluded).only(
+                "id", "reference", "title"
+            )
+            parent.empty_label = "— Not part of another commitment —"
+            parent.error_messages["invalid_choice"] = (
+                f"Select a valid choice. {services.PARENT_CYCLE}"
+            )
 
     def descriptive_fields(self):
-        return [name for name in DESCRIPTIVE_FIELDS if name in self.fields]
+        return [name for name in self.editable if name != "assignees"]
+
+    def changes(self):
+        """{field: value} of every field this user may change, for services.edit_commitment()."""
+        return {name: self.cleaned_data[name] for name in self.editable}
 
 
 def descendants(commitment):

@@ -18,11 +18,9 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
 
-from . import services
-from .models import Commitment, Status, StatusPeriod, StatusUpdate
+from . import derived, services
+from .models import Commitment, StatusPeriod, StatusUpdate
 
 CHUNK_SIZE = 200
 MAX_EXAMPLES = 20
@@ -103,19 +101,18 @@ def expected_values(commitment, accepted, last_created):
     """What the derived fields of `commitment` (a dict of its row) should hold."""
     official = max(accepted, key=services.official_key, default=None)
     expected = {
-        "current_status": official.status if official else Status.NOT_ASSESSED.value,
-        "current_progress": official.progress if official else None,
-        "current_confidence": official.confidence if official else "",
-        "current_update_id": official.pk if official else None,
-        "current_as_of": official.as_of if official else None,
+        **derived.official_fields(official),
         "last_update_at": last_created,
         "status_periods": [
             (update.pk, update.status, start, end)
             for update, start, end in services.compute_periods(accepted)
         ],
     }
-    start = expected["current_as_of"] or timezone.localdate(commitment["created_at"])
-    expected["next_review_due"] = start + dt.timedelta(days=commitment["review_cadence_days"])
+    expected["next_review_due"] = derived.next_review_due(
+        current_as_of=expected["current_as_of"],
+        created_at=commitment["created_at"],
+        cadence_days=commitment["review_cadence_days"],
+    )
     return expected
 
 
@@ -142,11 +139,10 @@ def _chunk_state(ids):
     for commitment_id, *fields in rows:
         accepted[commitment_id].append(Accepted(*fields))
     last_created = dict(
-        StatusUpdate.objects.filter(commitment_id__in=ids)
+        Commitment.objects.filter(pk__in=ids)
         .order_by()
-        .values("commitment_id")
-        .annotate(last=Max("created_at"))
-        .values_list("commitment_id", "last")
+        .annotate(last=derived.last_update_at())
+        .values_list("pk", "last")
     )
     periods = collections.defaultdict(list)
     rows = (
@@ -204,10 +200,7 @@ def repair(commitment_id):
         if not fields:
             return False
         services.refresh_official_status(Commitment(pk=commitment_id))
-        last = StatusUpdate.objects.filter(commitment_id=commitment_id).aggregate(
-            last=Max("created_at")
-        )["last"]
-        Commitment.objects.filter(pk=commitment_id).update(last_update_at=last)
+        Commitment.objects.filter(pk=commitment_id).update(last_update_at=derived.last_update_at())
         return True
 
 

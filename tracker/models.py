@@ -8,8 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import derived
+
 ANALYSTS = "Analysts"
 MANAGERS = "Managers"
+# No date the tracker records (or the dashboard shows) is earlier: 0001-01-01 is a typo.
+EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
 class Status(models.TextChoices):
@@ -194,12 +198,6 @@ class CommitmentQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.filter(next_review_due__lt=today or timezone.localdate())
 
-    def writable_by(self, user):
-        """Commitments this user may record updates on: owned or assigned (admins: all)."""
-        if user.is_superuser:
-            return self
-        return self.filter(Q(owner=user) | Q(assignees=user)).distinct()
-
     def involving(self, user):
         return self.filter(Q(owner=user) | Q(assignees=user))
 
@@ -333,26 +331,14 @@ class Commitment(models.Model):
         return Status(self.current_status)
 
     def compute_next_review_due(self):
-        start = self.current_as_of or timezone.localdate(self.created_at)
-        return start + dt.timedelta(days=self.review_cadence_days)
+        return derived.next_review_due(
+            current_as_of=self.current_as_of,
+            created_at=self.created_at,
+            cadence_days=self.review_cadence_days,
+        )
 
     def is_overdue(self, today=None):
         return self.next_review_due < (today or timezone.localdate())
-
-    def can_be_updated_by(self, user):
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        if not user_is_analyst(user):
-            return False
-        return self.owner_id == user.pk or self.assignees.filter(pk=user.pk).exists()
-
-    def can_be_edited_by(self, user):
-        """Descriptive fields: the owner, managers and admins."""
-        if not user.is_authenticated:
-            return False
-        return user.is_superuser or user_is_manager(user) or self.owner_id == user.pk
 
     def delivering_parties(self):
         return [cp.party for cp in self.commitment_parties.all() if cp.must_deliver]
@@ -461,7 +447,6 @@ class StatusUpdate(models.Model):
 
     class Meta:
         ordering = ["-as_of", "-created_at", "-id"]
-        permissions = [("review_statusupdate", "Can accept or return status updates")]
         indexes = [
             # The latest accepted update of each commitment.
             models.Index(
@@ -688,36 +673,6 @@ class Measurement(models.Model):
         value = Decimal(str(self.value)).normalize()
         text = f"{value:f}"
         return f"{self.get_qualifier_display()} {text}" if self.qualifier else text
-
-
-def user_in_group(user, name):
-    if not user.is_authenticated:
-        return False
-    cache = getattr(user, "_tracker_groups", None)
-    if cache is None:
-        cache = set(user.groups.values_list("name", flat=True))
-        user._tracker_groups = cache
-    return name in cache
-
-
-def user_is_analyst(user):
-    return user_in_group(user, ANALYSTS)
-
-
-def user_is_manager(user):
-    return user_in_group(user, MANAGERS)
-
-
-def user_role(user):
-    if not user.is_authenticated:
-        return ""
-    if user.is_superuser:
-        return "Admin"
-    if user_is_manager(user):
-        return "Manager"
-    if user_is_analyst(user):
-        return "Analyst"
-    return ""
 
 
 class AuditAction(models.TextChoices):

@@ -21,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from . import access
 from .models import (
     Area,
     Commitment,
@@ -29,8 +30,6 @@ from .models import (
     Status,
     StatusPeriod,
     StatusUpdate,
-    user_is_analyst,
-    user_is_manager,
 )
 
 
@@ -49,9 +48,9 @@ def returned_to(user):
 
 def navigation_counts(user):
     counts = {}
-    if user.is_superuser or user_is_manager(user):
+    if access.can_review_updates(user):
         counts["review"] = review_queue(user).count()
-    if user.is_superuser or user_is_analyst(user):
+    if access.sees_returned_updates(user):
         counts["returned"] = returned_to(user).count()
     return counts
 

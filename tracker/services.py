@@ -10,21 +10,20 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import audit
+from . import access, audit, derived
 from .models import (
+    EARLIEST_DATE,
     AuditAction,
     Commitment,
     Evidence,
     Measurement,
     ReviewState,
     Source,
-    Status,
     StatusPeriod,
     StatusUpdate,
-    user_is_manager,
 )
 
 log = logging.getLogger("tracker.services")
@@ -44,8 +43,104 @@ class ReviewConflict(Exception):
     """The update was decided by someone else in the meantime."""
 
 
-def review_required():
-    return settings.TRACKER_REVIEW_REQUIRED
+class EditConflict(Exception):
+    """The commitment was saved by someone else since the editor loaded it."""
+
+    def __init__(self, current):
+        super().__init__(f"{current.reference} changed since the version you started from")
+        self.current = current
+
+
+PARENT_CYCLE = "A commitment cannot be part of itself or of one of its own sub-commitments."
+# Any constant: PostgreSQL's advisory lock serialising changes of the commitment hierarchy.
+HIERARCHY_LOCK = 0x7472_6B72
+
+
+def lock_hierarchy():
+    """Serialise writers that change a parent, so two of them cannot close a cycle together.
+
+    SQLite's IMMEDIATE transactions already serialise every writer. Taken before any row
+    lock, so it never waits while holding one.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HIERARCHY_LOCK])
+
+
+def makes_cycle(commitment, parent):
+    """True if `parent` is `commitment` itself or one of its sub-commitments, at any depth."""
+    seen = set()
+    pk = parent.pk if parent is not None else None
+    while pk is not None and pk not in seen:
+        if pk == commitment.pk:
+            return True
+        seen.add(pk)
+        pk = Commitment.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
+    return False
+
+
+@transaction.atomic
+def edit_commitment(*, commitment, editor, changes, expected_version=None, request=None):
+    """Change a commitment's descriptive fields (`changes`: {field: value}, assignees too).
+
+    Only the fields access.editable_fields() allows; the row locked; refused with
+    EditConflict if it is no longer `expected_version` (None: the admin, last write wins);
+    the version bumped once when something changed; audited. Returns the saved commitment.
+    """
+    refused = set(changes) - set(access.editable_fields(editor, commitment))
+    if refused:
+        raise PermissionDenied(f"May not change {', '.join(sorted(refused))}.")
+    if "parent" in changes:
+        lock_hierarchy()
+    current = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise EditConflict(current)
+    if "parent" in changes and makes_cycle(current, changes["parent"]):
+        raise ValidationError({"parent": PARENT_CYCLE})
+    assignees = changes.get("assignees")
+    changed = sorted(
+        name
+        for name, value in changes.items()
+        if name != "assignees" and getattr(current, name) != value
+    )
+    if assignees is not None and {u.pk for u in assignees} != set(
+        current.assignees.values_list("pk", flat=True)
+    ):
+        changed.append("assignees")
+    if not changed:
+        return current
+    for name in changed:
+        if name != "assignees":
+            setattr(current, name, changes[name])
+    current.version += 1
+    current._history_user = editor  # simple_history: who made this version
+    current.save()
+    if "assignees" in changed:
+        current.assignees.set(assignees)
+    audit.record(
+        AuditAction.EDIT,
+        user=editor,
+        request=request,
+        target=current.reference,
+        detail=f"version {current.version}: " + ", ".join(changed),
+    )
+    return current
+
+
+def implausible_date(value):
+    """Why a recorded date cannot be right, or None: never in the future, never before 1900."""
+    if value is None:
+        return None
+    if value > timezone.localdate():
+        return "The date cannot be in the future."
+    if value < EARLIEST_DATE:
+        return f"Enter a date from {EARLIEST_DATE:%-d %B %Y} on."
+    return None
+
+
+ALREADY_REVISED = (
+    "This returned update has already been revised; its revision is in the status history."
+)
 
 
 @transaction.atomic
@@ -73,15 +168,19 @@ def record_status_update(
 
     # Serialises writers on one commitment (PostgreSQL; SQLite's IMMEDIATE does the same).
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    today = timezone.localdate()
-    if as_of > today:
-        raise ValidationError({"as_of": "The as-of date cannot be in the future."})
+    if problem := implausible_date(as_of):
+        raise ValidationError({"as_of": problem})
+    if revises is not None and revises.commitment_id != commitment.pk:
+        raise ValidationError("A revision belongs to the commitment of the update it revises.")
+    if revises is not None and revises.is_returned and revises.revisions.exists():
+        # Checked under the commitment's lock: two tabs revising at once store one revision.
+        raise ValidationError(ALREADY_REVISED)
     if status != commitment.current_status and not evidence:
         raise ValidationError(
             {"evidence": "A change of status needs at least one piece of evidence."}
         )
 
-    accept_now = author is None or not review_required()
+    accept_now = access.records_directly(author)
     now = timezone.now()
     update = StatusUpdate(
         commitment=commitment,
@@ -120,7 +219,7 @@ def record_status_update(
             locator=item.locator,
         )
 
-    Commitment.objects.filter(pk=commitment.pk).update(last_update_at=now)
+    Commitment.objects.filter(pk=commitment.pk).update(last_update_at=derived.last_update_at())
     if accept_now:
         refresh_official_status(commitment)
     if author is not None:
@@ -134,10 +233,8 @@ def record_status_update(
 
 
 def _decide(update, *, manager, state, comment):
-    if not (manager.is_superuser or user_is_manager(manager)):
-        raise PermissionDenied("Only managers review status updates.")
-    if update.author_id == manager.pk:
-        raise PermissionDenied("Nobody reviews their own status update.")
+    if not access.can_review(manager, update):
+        raise PermissionDenied("Only managers review status updates, never their own.")
     now = timezone.now()
     # A conditional UPDATE: of two managers deciding at once, exactly one wins.
     decided = StatusUpdate.objects.filter(
@@ -249,26 +346,12 @@ def refresh_official_status(commitment):
         .only("id", "status", "progress", "confidence", "as_of", "decided_at")
     )
     official = max(accepted, key=official_key, default=None)
-    if official:
-        commitment.current_status = official.status
-        commitment.current_progress = official.progress
-        commitment.current_confidence = official.confidence
-        commitment.current_update = official
-        commitment.current_as_of = official.as_of
-    else:
-        commitment.current_status = Status.NOT_ASSESSED
-        commitment.current_progress = None
-        commitment.current_confidence = ""
-        commitment.current_update = None
-        commitment.current_as_of = None
+    fields = derived.official_fields(official)
+    for name, value in fields.items():
+        setattr(commitment, name, value)
     commitment.next_review_due = commitment.compute_next_review_due()
     Commitment.objects.filter(pk=commitment.pk).update(
-        current_status=commitment.current_status,
-        current_progress=commitment.current_progress,
-        current_confidence=commitment.current_confidence,
-        current_update=commitment.current_update,
-        current_as_of=commitment.current_as_of,
-        next_review_due=commitment.next_review_due,
+        **fields, next_review_due=commitment.next_review_due
     )
     StatusPeriod.objects.filter(commitment_id=commitment.pk).delete()
     StatusPeriod.objects.bulk_create(
@@ -288,8 +371,8 @@ def refresh_official_status(commitment):
 def record_measurement(
     *, indicator, value, source, measured_on=None, qualifier="", note="", recorded_by=None
 ):
-    if measured_on and measured_on > timezone.localdate():
-        raise ValidationError({"measured_on": "The date cannot be in the future."})
+    if problem := implausible_date(measured_on):
+        raise ValidationError({"measured_on": problem})
     if isinstance(source, dict):
         source = Source.objects.create(**source)
     measurement = Measurement.objects.create(

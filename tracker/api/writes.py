@@ -245,7 +245,7 @@ DECISION_BODY = inline_serializer(
 def decide(request, pk, *, accept):
     require(request, access.is_manager)
     update = get_object_or_404(StatusUpdate.objects.select_related("commitment"), pk=pk)
-    if update.author_id == request.user.pk:
+    if not access.can_review(request.user, update):
         access.deny(request, "own update")
     errors = {}
     data = fields_of(body(request), {"comment"}, "", errors)

@@ -10,16 +10,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from .. import audit, services
+from .. import access, services
 from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
 from ..filters import CommitmentFilter
 from ..forms import (
@@ -30,8 +28,8 @@ from ..forms import (
     returned_update_for,
     revision_initial,
 )
+from ..htmx import is_swap, render_page, vary
 from ..models import (
-    AuditAction,
     Commitment,
     CommitmentParty,
     Indicator,
@@ -44,11 +42,6 @@ PAGE_SIZE = 25
 RECENT_SOURCES = 30
 TIMELINE_PAGE = 25
 SEARCH_LIMIT = 30
-
-
-def wants_fragment(request):
-    """An HTMX swap, not htmx restoring history (which needs the whole page)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 # The commitments list
@@ -84,12 +77,9 @@ def commitment_list(request):
         "today": timezone.localdate(),
         "nav_section": "commitments",
     }
-    if wants_fragment(request):
-        response = render(request, "tracker/commitment_list.html#results", context)
+    response = render_page(request, "tracker/commitment_list.html", context, fragment="results")
+    if is_swap(request):
         push_url(response, url)
-    else:
-        response = render(request, "tracker/commitment_list.html", context)
-    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -158,13 +148,17 @@ def history_page(request):
         return 1
 
 
-def timeline_page(commitment, page):
+def timeline_page(user, commitment, page):
     """One page of the status history, newest first, and whether older updates remain.
 
     A commitment may have a thousand updates: the page renders them a page at a time.
+    Each update carries what this user may do with it (review it, revise it).
     """
     start = (page - 1) * TIMELINE_PAGE
     updates = list(commitment.status_updates.for_timeline()[start : start + TIMELINE_PAGE + 1])
+    for update in updates:
+        update.may_review = access.can_review(user, update)
+        update.may_revise = access.can_revise(user, update, commitment)
     return {
         "timeline": updates[:TIMELINE_PAGE],
         "history_page": page,
@@ -176,7 +170,7 @@ def timeline_page(commitment, page):
 def page_context(request, commitment, **extra):
     """Everything the commitment page shows; `extra` overrides (bound forms, flashes)."""
     user = request.user
-    can_update = commitment.can_be_updated_by(user)
+    can_update = access.can_record(user, commitment)
     page = history_page(request) if request.method == "GET" else 1
     children = list(commitment.children.order_by("reference"))
     source_choices = recent_source_choices() if can_update else None
@@ -186,15 +180,15 @@ def page_context(request, commitment, **extra):
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
         "assignees": list(commitment.assignees.all()),
-        **timeline_page(commitment, page),
+        **timeline_page(user, commitment, page),
         "pending_count": commitment.status_updates.submitted().count(),
         "children": children,
         "roll_up": roll_up(children),
         "can_update": can_update,
-        "can_edit": commitment.can_be_edited_by(user),
+        "can_edit": access.can_edit(user, commitment),
+        "records_directly": access.records_directly(user),
         "today": timezone.localdate(),
         "nav_section": "commitments",
-        "review_required": services.review_required(),
     }
     context["indicators"] = prepare_indicators(
         commitment, source_choices=source_choices, bound=extra.pop("measurement_form", None)
@@ -213,7 +207,7 @@ def commitment_detail(request, reference):
     commitment = get_object_or_404(commitment_page_queryset(), reference=reference)
     extra = {}
     asked = request.GET.get("revises")
-    if asked and commitment.can_be_updated_by(request.user):
+    if asked and access.can_record(request.user, commitment):
         revising = returned_update_for(asked, commitment=commitment, user=request.user)
         if revising is None:
             extra["revise_error"] = (
@@ -221,23 +215,20 @@ def commitment_detail(request, reference):
                 "commitment can be. The form below starts afresh."
             )
         extra["revising"] = revising
-    if request.htmx and "history_page" in request.GET:
+    if is_swap(request) and "history_page" in request.GET:
         # "Show older updates": the next page of the history, appended in place.
         context = {
             "commitment": commitment,
-            "can_update": commitment.can_be_updated_by(request.user),
-            **timeline_page(commitment, history_page(request)),
+            "can_update": access.can_record(request.user, commitment),
+            **timeline_page(request.user, commitment, history_page(request)),
         }
-        response = render(request, "tracker/commitment_detail.html#timeline-page", context)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        return render_page(
+            request, "tracker/commitment_detail.html", context, fragment="timeline-page"
+        )
     context = page_context(request, commitment, **extra)
-    if wants_fragment(request):
-        response = render(request, "tracker/commitment_detail.html#commitment-page", context)
-    else:
-        response = render(request, "tracker/commitment_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page(
+        request, "tracker/commitment_detail.html", context, fragment="commitment-page"
+    )
 
 
 def add_service_errors(exc, form, formset=None):
@@ -292,11 +283,14 @@ def record_update(request, reference):
             add_service_errors(exc, form, formset)
         else:
             flash = update_flash(update, created)
-            if wants_fragment(request):
+            if is_swap(request):
                 commitment = commitment_page_queryset().get(pk=commitment.pk)
                 context = page_context(request, commitment, flash=flash, new_update=update)
-                return render(
-                    request, "tracker/commitment_detail.html#record-update-success", context
+                return render_page(
+                    request,
+                    "tracker/commitment_detail.html",
+                    context,
+                    fragment="record-update-success",
                 )
             messages.success(request, flash)
             return redirect(f"{commitment.get_absolute_url()}#update-{update.pk}")
@@ -307,9 +301,9 @@ def record_update(request, reference):
         request, commitment, form=form, formset=formset, revising=revising, update_errors=True
     )
     # 422: the form is shown again with its errors (htmx swaps 422, see base.html).
-    if wants_fragment(request):
-        return render(request, "tracker/commitment_detail.html#record-update", context, status=422)
-    return render(request, "tracker/commitment_detail.html", context, status=422)
+    return render_page(
+        request, "tracker/commitment_detail.html", context, fragment="record-update", status=422
+    )
 
 
 @require_POST
@@ -336,26 +330,30 @@ def add_measurement(request, pk):
             add_service_errors(exc, form)
         else:
             flash = f"Measurement added: {measurement.display_value}."
-            if wants_fragment(request):
+            if is_swap(request):
                 indicators = prepare_indicators(commitment, source_choices=source_choices)
                 context = {
                     "indicator": next(i for i in indicators if i.pk == indicator.pk),
                     "can_update": True,
                     "measurement_flash": flash,
                 }
-                return render(request, "tracker/commitment_detail.html#indicator", context)
+                return render_page(
+                    request, "tracker/commitment_detail.html", context, fragment="indicator"
+                )
             messages.success(request, flash)
             return redirect(f"{commitment.get_absolute_url()}#indicator-{indicator.pk}")
 
-    if wants_fragment(request):
+    if is_swap(request):
         indicators = prepare_indicators(commitment, source_choices=source_choices, bound=form)
         context = {
             "indicator": next(i for i in indicators if i.pk == indicator.pk),
             "can_update": True,
         }
-        return render(request, "tracker/commitment_detail.html#indicator", context, status=422)
+        return render_page(
+            request, "tracker/commitment_detail.html", context, fragment="indicator", status=422
+        )
     commitment = commitment_page_queryset().get(pk=commitment.pk)
-    return render(
+    return render_page(
         request,
         "tracker/commitment_detail.html",
         page_context(request, commitment, measurement_form=form),
@@ -372,9 +370,7 @@ def source_search(request):
     if query:
         sources = sources.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
     context = {"sources": list(sources.order_by("-created_at", "-id")[:SEARCH_LIMIT]), "q": query}
-    if wants_fragment(request):
-        return render(request, "tracker/source_search.html#source-options", context)
-    return render(request, "tracker/source_search.html", context)
+    return render_page(request, "tracker/source_search.html", context, fragment="source-options")
 
 
 # Editing the descriptive fields, with conflict detection
@@ -406,7 +402,7 @@ def conflict_rows(form, current, started_from):
         # Saved outside a request (a script, the shell) when there is no user.
         edit.who = display(edit.history_user) if edit.history_user else "someone"
     rows = []
-    for name in [*form.descriptive_fields(), "assignees"]:
+    for name in form.editable:
         label = form.fields[name].label or name
         saved = getattr(current, name) if name != "assignees" else current.assignees.all()
         theirs = form.cleaned_data.get(name)
@@ -427,6 +423,17 @@ def conflict_rows(form, current, started_from):
     return rows, later
 
 
+def conflict_context(form, current, started_from):
+    """Both versions side by side, for an edit that crossed someone else's."""
+    rows, later = conflict_rows(form, current, started_from)
+    return {
+        "rows": [r for r in rows if r["changed_since"] or r["differs"]],
+        "same": [r["label"] for r in rows if not (r["changed_since"] or r["differs"])],
+        "has_before": any(r["before"] is not None for r in rows),
+        "edits": later,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @role_required()
 def edit_commitment(request, reference):
@@ -435,53 +442,41 @@ def edit_commitment(request, reference):
     if request.method == "POST":
         form = CommitmentEditForm(request.POST, instance=commitment, user=request.user)
         if form.is_valid():
-            started_from = form.cleaned_data["version"]
-            with transaction.atomic():
-                current = Commitment.objects.select_for_update().get(pk=commitment.pk)
-                if current.version == started_from:
-                    for name in form.descriptive_fields():
-                        setattr(current, name, form.cleaned_data[name])
-                    current.version += 1
-                    current.save()
-                    current.assignees.set(form.cleaned_data["assignees"])
-                    saved = True
-                else:
-                    saved = False
-            if saved:
-                audit.record(
-                    AuditAction.EDIT,
+            try:
+                current = services.edit_commitment(
+                    commitment=commitment,
+                    editor=request.user,
+                    changes=form.changes(),
+                    expected_version=form.cleaned_data["version"],
                     request=request,
-                    target=current.reference,
-                    detail=f"version {current.version}: " + ", ".join(sorted(form.changed_data)),
                 )
+            except services.EditConflict as exc:
+                # Someone saved in between: keep the user's values, show both versions, and
+                # let a second submit knowingly re-apply theirs on top of the current version.
+                current = exc.current
+                conflict = conflict_context(form, current, form.cleaned_data["version"])
+                data = request.POST.copy()
+                data["version"] = current.version
+                form = CommitmentEditForm(data, instance=current, user=request.user)
+                form.is_valid()
+            except ValidationError as exc:
+                add_service_errors(exc, form)
+            else:
                 messages.success(request, f"Saved your changes to {current.reference}.")
-                if wants_fragment(request):
-                    return HttpResponseClientRedirect(current.get_absolute_url())
+                if is_swap(request):
+                    return vary(HttpResponseClientRedirect(current.get_absolute_url()))
                 return redirect(current)
-            # Someone saved in between: keep the user's values, show both versions, and let
-            # a second submit knowingly re-apply theirs on top of the current version.
-            rows, later = conflict_rows(form, current, started_from)
-            conflict = {
-                "rows": [r for r in rows if r["changed_since"] or r["differs"]],
-                "same": [r["label"] for r in rows if not (r["changed_since"] or r["differs"])],
-                "has_before": any(r["before"] is not None for r in rows),
-                "edits": later,
-            }
-            data = request.POST.copy()
-            data["version"] = current.version
-            form = CommitmentEditForm(data, instance=current, user=request.user)
-            form.is_valid()
     else:
         form = CommitmentEditForm(instance=commitment, user=request.user)
     context = {
         "commitment": commitment,
         "form": form,
         "conflict": conflict,
+        "edits_everything": set(access.MANAGER_FIELDS) <= set(form.editable),
         "nav_section": "commitments",
     }
     # 409: someone saved in between; 422: invalid input. Both show the form again.
     status = 409 if conflict else 422 if form.is_bound and form.errors else 200
-    template = "tracker/commitment_edit.html"
-    if wants_fragment(request):
-        template += "#edit-form"
-    return render(request, template, context, status=status)
+    return render_page(
+        request, "tracker/commitment_edit.html", context, fragment="edit-form", status=status
+    )

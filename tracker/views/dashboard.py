@@ -19,7 +19,8 @@ from django_htmx.http import push_url
 
 from .. import charts, dataversion, queries
 from ..access import role_required
-from ..models import Status
+from ..htmx import is_swap, render_page, vary
+from ..models import EARLIEST_DATE, Status
 
 PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
 PERIOD_DAYS = {"7d": 7, "30d": 30}
@@ -27,7 +28,7 @@ WINDOWS = {3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months"}
 DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 # Dates before this are refused: nothing older is tracked, and date arithmetic must not
 # run off the calendar (a trend two years before 1 January 1 AD).
-EARLIEST = dt.date(1900, 1, 1)
+EARLIEST = EARLIEST_DATE
 
 
 def html_attrs(attrs):
@@ -331,11 +332,11 @@ def dashboard(request):
         cached = (region.content.decode(), region["HX-Push-Url"])
         cache.set(key, cached, settings.TRACKER_DASHBOARD_CACHE_SECONDS)
     html, url = cached
-    if request.htmx:
-        return push_url(HttpResponse(html), url)
+    if is_swap(request):
+        return vary(push_url(HttpResponse(html), url))
     # Our own rendered template, read back from the cache.
     context = {"dashboard_html": mark_safe(html), "nav_section": "dashboard"}  # noqa: S308
-    return render(request, "tracker/dashboard_page.html", context)
+    return render_page(request, "tracker/dashboard_page.html", context)
 
 
 def render_dashboard(request, region_only=False):
@@ -408,7 +409,10 @@ def render_dashboard(request, region_only=False):
         "statuses": queries.STATUS_ORDER,
         "nav_section": "dashboard",
     }
-    if request.htmx or region_only:
-        response = render(request, "tracker/dashboard.html#dashboard", context)
-        return push_url(response, options.url())
-    return render(request, "tracker/dashboard.html", context)
+    if region_only:
+        # The region alone, to be cached and served to every user by dashboard().
+        return push_url(render(request, "tracker/dashboard.html#dashboard", context), options.url())
+    response = render_page(request, "tracker/dashboard.html", context, fragment="dashboard")
+    if is_swap(request):
+        push_url(response, options.url())
+    return response

@@ -7,12 +7,13 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import fields as safe
 from .. import services
-from ..access import deny, is_analyst, is_manager, role_required
+from ..access import can_review, can_review_updates, deny, role_required, sees_returned_updates
+from ..htmx import is_swap, render_page
 from ..models import ANALYSTS, Area, Evidence, StatusUpdate
 from ..queries import returned_to
 from ..queries import review_queue as queue_for
@@ -63,7 +64,7 @@ def with_details(updates):
 
 
 @require_GET
-@role_required(is_manager)
+@role_required(can_review_updates)
 def review_queue(request):
     filterset = ReviewQueueFilter(request.GET, queryset=queue_for(request.user))
     # Unknown filter values are reported on the form and ignored, never a 500.
@@ -71,15 +72,12 @@ def review_queue(request):
     updates = with_details(updates).order_by("created_at", "id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page": page, "nav_section": "review"}
-    template = "tracker/review_queue.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#queue"
-    return render(request, template, context)
+    return render_page(request, "tracker/review_queue.html", context, fragment="queue")
 
 
 def decide(request, pk, *, accept):
     update = get_object_or_404(StatusUpdate.objects.select_related("commitment"), pk=pk)
-    if update.author_id == request.user.pk:
+    if not can_review(request.user, update):
         deny(request, "own update")
     form = (DecisionForm if accept else ReturnForm)(request.POST)
     error = None
@@ -104,7 +102,7 @@ def decide(request, pk, *, accept):
     else:
         error = " ".join(form.errors.get("comment", ["Invalid comment."]))
 
-    if not request.htmx and not error:
+    if not is_swap(request) and not error:
         verb = "accepted" if accept else "returned"
         messages.success(request, f"{update.commitment.reference}: update {verb}.")
         return redirect("review-queue")
@@ -119,33 +117,36 @@ def decide(request, pk, *, accept):
         "error": error,
         "comment": request.POST.get("comment", "")[:5000],
         "decision": "accept" if accept else "return",
+        "swap": is_swap(request),
     }
-    if request.htmx:
-        response = render(request, "tracker/review_queue.html#queue-item", context, status=status)
+    if is_swap(request):
+        response = render_page(
+            request, "tracker/review_queue.html", context, fragment="queue-item", status=status
+        )
         response["HX-Trigger"] = "review-decided"
         return response
     # Without JavaScript an error shows on the item, the typed comment kept.
-    return render(
+    return render_page(
         request, "tracker/review_decision.html", {**context, "nav_section": "review"}, status=status
     )
 
 
 @require_POST
-@role_required(is_manager)
+@role_required(can_review_updates)
 def accept(request, pk):
     return decide(request, pk, accept=True)
 
 
 @require_POST
-@role_required(is_manager)
+@role_required(can_review_updates)
 def return_(request, pk):
     return decide(request, pk, accept=False)
 
 
 @require_GET
-@role_required(is_analyst)
+@role_required(sees_returned_updates)
 def returned_updates(request):
     updates = with_details(returned_to(request.user)).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "tracker/returned.html", {"page": page, "nav_section": "returned"})
+    return render_page(request, "tracker/returned.html", {"page": page, "nav_section": "returned"})

@@ -5,17 +5,19 @@ page is not cached.
 """
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import audit
 from ..access import role_required
 from ..api.forms import TokenForm
 from ..api.models import ApiToken
+from ..htmx import is_swap, render_page
 from ..models import AuditAction
-from .commitments import wants_fragment
+
+PAGE = "tracker/tokens.html"
 
 
 def token_context(request, form, **extra):
@@ -27,15 +29,11 @@ def token_context(request, form, **extra):
 @role_required()
 def token_list(request):
     if request.method == "GET":
-        return render(
-            request, "tracker/tokens.html", token_context(request, TokenForm(user=request.user))
-        )
+        return render_page(request, PAGE, token_context(request, TokenForm(user=request.user)))
     form = TokenForm(request.POST, user=request.user)
     if not form.is_valid():
-        template = (
-            "tracker/tokens.html#token-panel" if wants_fragment(request) else "tracker/tokens.html"
-        )
-        return render(request, template, token_context(request, form), status=422)
+        context = token_context(request, form)
+        return render_page(request, PAGE, context, fragment="token-panel", status=422)
     token, raw = ApiToken.issue(
         user=request.user,
         name=form.cleaned_data["name"],
@@ -52,12 +50,8 @@ def token_list(request):
     context = token_context(
         request, TokenForm(user=request.user), new_token=token, raw_token=raw, feed_url=feed
     )
-    template = (
-        "tracker/tokens.html#token-panel" if wants_fragment(request) else "tracker/tokens.html"
-    )
-    response = render(request, template, context, status=201)
-    add_never_cache_headers(response)
-    patch_vary_headers(response, ["HX-Request"])
+    response = render_page(request, PAGE, context, fragment="token-panel", status=201)
+    add_never_cache_headers(response)  # the token is in it: no cache may keep it
     return response
 
 
@@ -73,7 +67,7 @@ def revoke(request, pk):
             target=token.display_prefix,
             detail=f"“{token.name}” by its owner",
         )
-    if wants_fragment(request):
-        return render(request, "tracker/tokens.html#token-row", {"token": token})
+    if is_swap(request):
+        return render_page(request, PAGE, {"token": token}, fragment="token-row")
     messages.success(request, f"Revoked “{token.name}”: it no longer works.")
     return redirect("token-list")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0007_dashboard_state_indexes'),
+        ('tracker', '0008_groups_without_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
