@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import derived, services
+from tracker.markup import render_markdown
 from tracker.models import (
     ANALYSTS,
     MANAGERS,
@@ -676,6 +677,8 @@ class Generator:
         ops = connection.ops
         dtv, dv = ops.adapt_datetimefield_value, ops.adapt_datefield_value
         rng = self.rng
+        # The few thousand distinct assessments, rendered once each as the app would on save.
+        rendered = {text: render_markdown(text) for text in self.assessments}
         update_rows = (
             (
                 u.pk,
@@ -685,6 +688,7 @@ class Generator:
                 u.progress,
                 u.confidence,
                 u.assessment,
+                rendered.get(u.assessment, ""),
                 dv(u.as_of),
                 u.author_id,
                 dtv(u.created_at),
@@ -704,6 +708,7 @@ class Generator:
             "progress",
             "confidence",
             "assessment",
+            "assessment_html",
             "as_of",
             "author",
             "created_at",

@@ -183,17 +183,16 @@ def find_subjects():
 
 
 def signed_in(user):
-    from django.test import Client
+    from tests.factories import signed_in
 
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in(user)
 
 
 def update_form(commitment, source_id):
     """What the commitment page's form posts: the same status, one piece of evidence."""
     from django.utils import timezone
 
+    from tests.factories import evidence_management
     from tracker.models import Status
 
     def data():
@@ -206,10 +205,7 @@ def update_form(commitment, source_id):
             "assessment": "No change since the last review.",
             "idempotency_key": uuid.uuid4().hex,
             "revises": "",
-            "evidence-TOTAL_FORMS": "3",
-            "evidence-INITIAL_FORMS": "0",
-            "evidence-MIN_NUM_FORMS": "0",
-            "evidence-MAX_NUM_FORMS": "20",
+            **evidence_management(3),
             "evidence-0-quote": "Officials said work continues as agreed.",
             "evidence-0-source": str(source_id),
             "evidence-0-speaker": "Spokesperson",
@@ -246,7 +242,7 @@ class Posted:
 
 
 def dashboard_pages(client, today, area_id):
-    """The dashboard, as of a year ago, its trend window, a filter (tracker/views/dashboard.py).
+    """The dashboard, as of a year ago, its trend window, a filter (tracker/dashboard/views.py).
 
     The trend is part of the dashboard page (12 months by default, `months` changes it).
     """

@@ -86,6 +86,23 @@ def commitment(analyst):
 
 
 @pytest.fixture
+def signed_in(client, analyst):
+    """The test client, signed in as the analyst."""
+    return factories.signed_in(analyst, client)
+
+
+@pytest.fixture
+def world(analyst, other_analyst, manager):
+    """The dashboard's small fixed history (tests/dashboard_world.py), at its NOW.
+
+    Some test modules define a `world` of their own, which then wins."""
+    from tests.dashboard_world import NOW, at, build_world
+
+    with at(NOW):
+        yield build_world(analyst, other_analyst, manager)
+
+
+@pytest.fixture
 def seeded(db):
     from tracker.seed import load_seed
 

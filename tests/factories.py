@@ -1,4 +1,4 @@
-"""Small plain helpers to make test data. Each returns a saved object."""
+"""Small plain helpers to make test data (each returns a saved object), shared with bench/."""
 
 import datetime as dt
 import itertools
@@ -21,6 +21,28 @@ from tracker.models import (
 )
 
 _seq = itertools.count(1)
+
+# The header an HTMX request carries, for django.test.Client's get/post.
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def evidence_management(total=3, prefix="evidence"):
+    """The management form of the evidence formset, for `total` forms."""
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "20",
+    }
+
+
+def signed_in(user, client=None):
+    """A test client signed in as `user` (a new one unless given)."""
+    from django.test import Client
+
+    client = client or Client()
+    client.force_login(user)
+    return client
 
 
 def make_user(username=None, group=None, **fields):

@@ -92,6 +92,7 @@ EXPECTED = {
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
+    "favicon": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
     "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},
     "logout": {"GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}, "POST": None},

@@ -2,11 +2,12 @@
 
 import pytest
 
+from tests.factories import HTMX
+
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
 PASSWORD = "pw-for-tests-only"
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def test_the_login_page_is_styled_and_labelled(client):

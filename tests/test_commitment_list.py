@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.factories import HTMX
 from tracker.models import Commitment, Status
 
 pytestmark = pytest.mark.django_db
 
 URL = "/commitments/"
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def references(response):
@@ -51,12 +51,6 @@ def board(analyst, other_analyst, manager):
     factories.record(comms, status=Status.FULFILLED, progress=100)
     factories.record(ai, status=Status.STALLED)
     return {"fent": fent, "comms": comms, "ai": ai, "china": china, "narcotics": narcotics}
-
-
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 # Permissions and methods

@@ -7,18 +7,11 @@ from decimal import Decimal
 import pytest
 
 from tests import factories
+from tests.factories import HTMX
 from tracker import services
 from tracker.models import CommitmentParty, Event, Measurement, Status
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def page_of(client, commitment, **params):

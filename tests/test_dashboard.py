@@ -10,24 +10,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world, counts
-from tracker import queries
+from tests.dashboard_world import TODAY, at, counts
+from tracker.dashboard import history, overview, queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
-
-
 def dashboard(**kwargs):
     options = {"day": TODAY, "today": TODAY, "since": dt.date(2026, 2, 24), "until": TODAY}
-    return queries.dashboard(**{**options, **kwargs})
+    return overview.dashboard(**{**options, **kwargs})
 
 
 # The aggregates
@@ -82,14 +77,14 @@ def test_needs_attention_lists_the_worst_first(world):
 def test_got_worse_compares_the_day_before_the_period_with_its_end(world):
     # 12 Jan–2 Feb: C1 went from not assessed to in progress (not comparable), C3 to
     # stalled (same), C2 to fulfilled: nothing got worse. Over 1–28 Feb C1 fell.
-    assert queries.worsened(since=dt.date(2026, 1, 12), until=dt.date(2026, 2, 2)) == []
-    assert queries.worsened(since=dt.date(2026, 2, 1), until=dt.date(2026, 2, 28)) == [
+    assert history.worsened(since=dt.date(2026, 1, 12), until=dt.date(2026, 2, 2)) == []
+    assert history.worsened(since=dt.date(2026, 2, 1), until=dt.date(2026, 2, 28)) == [
         (world.c1.pk, Status.IN_PROGRESS, Status.AT_RISK)
     ]
 
 
 def test_what_changed_groups_accepted_updates_by_commitment(world):
-    changes = queries.status_changes(since=dt.date(2026, 1, 1), until=TODAY)
+    changes = history.status_changes(since=dt.date(2026, 1, 1), until=TODAY)
     assert (changes.updates, changes.commitments) == (4, 3)  # C5's pending update not counted
     groups = [
         (c.reference, [(u.previous_status, u.status) for u in us]) for c, us in changes.groups
@@ -99,9 +94,9 @@ def test_what_changed_groups_accepted_updates_by_commitment(world):
         ("C2", [(Status.NOT_ASSESSED, Status.FULFILLED)]),
         ("C3", [(Status.NOT_ASSESSED, Status.STALLED)]),
     ]
-    week = queries.status_changes(since=dt.date(2026, 2, 24), until=TODAY)
+    week = history.status_changes(since=dt.date(2026, 2, 24), until=TODAY)
     assert (week.updates, week.commitments) == (1, 1)
-    yesterday = queries.status_changes(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))
+    yesterday = history.status_changes(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))
     assert yesterday.updates == 0
 
 
@@ -272,6 +267,23 @@ def test_what_changed_presets_and_custom_ranges(client, world, query, since, unt
 def test_the_trend_window_can_be_chosen(client, world):
     assert len(get(client, world.manager).context["d"].trend) == 53  # 52 weeks and today
     assert len(get(client, world.manager, "?months=3").context["d"].trend) == 14
+
+
+def test_the_trend_starts_at_the_first_week_with_a_commitment(client, world):
+    response = get(client, world.manager)
+    full, shown = response.context["d"].trend, response.context["trend"]
+    assert full[0].total == 0 and shown[0].total > 0
+    assert shown == full[len(full) - len(shown) :]
+    first_created = dt.date(2026, 1, 5)  # C4, the oldest commitment
+    assert shown[0].day - dt.timedelta(days=7) < first_created <= shown[0].day
+    assertContains(response, f"weekly, {shown[0].day:%-d %b %Y} – 2 Mar 2026")
+
+
+def test_a_fresh_install_says_the_trend_needs_more_history(client, manager, seeded):
+    response = get(client, manager)
+    assert len(response.context["trend"]) == 1
+    assert 'class="trend-chart"' not in response.content.decode()
+    assertContains(response, "Not enough history yet", count=1)
 
 
 def test_exports_and_feed_links_carry_the_filters(client, world):

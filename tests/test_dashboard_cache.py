@@ -12,17 +12,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from tests import factories
-from tests.dashboard_world import NOW, at, build_world
+from tests.dashboard_world import NOW, at
 from tracker import dataversion, services
 from tracker.models import Area, AuditEvent, Commitment, CommitmentParty, Status
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 @pytest.fixture

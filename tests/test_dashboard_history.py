@@ -16,18 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world, counts
+from tests.dashboard_world import TODAY, counts
 from tests.test_dashboard import get
-from tracker import queries, services
+from tracker import services
+from tracker.dashboard import history, queries
 from tracker.models import Commitment, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 # By hand, on the history of test_dashboard.world
@@ -67,7 +62,7 @@ def test_a_late_acceptance_does_not_rewrite_the_past(world):
 
 
 def test_the_trend_counts_each_week(world):
-    trend = queries.status_trend(
+    trend = history.status_trend(
         until=TODAY,
         weeks=8,
         end_counts=queries.snapshot(day=TODAY, today=TODAY).tally.counts,
@@ -93,7 +88,7 @@ def test_the_trend_counts_each_week(world):
 def test_the_trend_is_a_series_of_snapshots(world):
     for scope in (queries.Scope(), queries.Scope(area=world.narcotics.pk)):
         end = queries.snapshot(day=TODAY, today=TODAY, scope=scope).tally.counts
-        for point in queries.status_trend(until=TODAY, weeks=10, end_counts=end, scope=scope):
+        for point in history.status_trend(until=TODAY, weeks=10, end_counts=end, scope=scope):
             snap = queries.snapshot(day=point.day, today=TODAY, scope=scope)
             assert point.counts == snap.tally.counts, point.day
 
@@ -195,7 +190,7 @@ def test_the_as_of_view_equals_the_state_recomputed_from_the_updates(analyst, ma
                 assert snap.tally.overdue == sum(late for _, late in expected.values()), day
             # The trend, walked back from today, meets every week's snapshot.
             end = queries.snapshot(day=today, today=today).tally.counts
-            for point in queries.status_trend(until=today, weeks=11, end_counts=end):
+            for point in history.status_trend(until=today, weeks=11, end_counts=end):
                 want = Counter(s for s, _ in naive_state(commitments, updates, point.day).values())
                 assert point.counts == {s: want[s] for s in Status.values}, point.day
         transaction.set_rollback(True)

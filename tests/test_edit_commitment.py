@@ -7,12 +7,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from tests import factories
+from tests.factories import HTMX
 from tracker import services
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(commitment):

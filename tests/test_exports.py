@@ -9,17 +9,11 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from tests import factories
-from tests.dashboard_world import NOW, TODAY, at, build_world
+from tests.dashboard_world import TODAY, at
 from tracker.models import AuditEvent, Commitment, Evidence, StatusUpdate
 from tracker.views.exports import spreadsheet_safe
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(analyst, other_analyst, manager):
-    with at(NOW):
-        yield build_world(analyst, other_analyst, manager)
 
 
 URLS = ["/export/commitments.csv", "/export/commitments.json", "/export/history.csv"]
@@ -170,7 +164,23 @@ def test_the_party_filter(client, world):
 
 
 @pytest.mark.parametrize(
-    "text", ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+    "text",
+    [
+        '=HYPERLINK("http://evil")',
+        "+1+2",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTab",
+        "\rCR",
+        "\ufeff=1+2",  # a byte-order mark first
+        "\u200b=1+2",  # a zero-width space first
+        " =1+2",
+        '＝HYPERLINK("http://evil")',  # fullwidth forms spreadsheets read as = + - @
+        "＋1＋2",
+        "－2＋3",
+        "＠SUM(A1)",
+        "﹦1",  # small equals sign
+    ],
 )
 def test_cells_that_would_run_as_formulas_are_neutralised(client, world, text):
     with at("2026-03-02 10:00"):

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
+from tracker import limits
 from tracker.access import MANAGER_FIELDS
 from tracker.models import Commitment, Evidence, Measurement, Source, StatusUpdate
 
@@ -316,3 +317,138 @@ def test_out_of_range_source_in_the_update_form_is_an_inline_error(client, analy
     )
     assert response.status_code == 422
     assert rows() == before
+
+
+# Limits on every text field: shown on the form, over the limit an inline error, nothing saved.
+
+OVER = {
+    "assessment": limits.ASSESSMENT,
+    "evidence-0-quote": limits.QUOTE,
+    "evidence-0-speaker": 200,
+    "evidence-0-locator": 100,
+    "evidence-0-new_source_title": 500,
+    "evidence-0-new_source_publisher": 200,
+}
+
+
+def valid_update(**fields):
+    return {
+        "status": "at_risk",
+        "confidence": "low",
+        "as_of": "2025-01-02",
+        "assessment": "Fine.",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-0-quote": "A quote.",
+        "evidence-0-new_source_title": "A source",
+        "evidence-0-new_source_kind": "statement",
+        **fields,
+    }
+
+
+@pytest.mark.parametrize("field", list(OVER))
+def test_update_fields_over_their_limit_are_an_inline_error(client, analyst, world, field):
+    client.force_login(analyst)
+    limit = OVER[field]
+    before = rows()
+    response = client.post("/commitments/HOSTILE-1/updates/", valid_update(**{field: "x" * limit}))
+    assert response.status_code == 302  # exactly at the limit: saved
+    assert rows() != before
+    before = rows()
+    response = client.post(
+        "/commitments/HOSTILE-1/updates/", valid_update(**{field: "x" * (limit + 1)})
+    )
+    assert response.status_code == 422
+    assert f"Ensure this value has at most {limit} characters".encode() in response.content
+    assert rows() == before
+
+
+def test_a_measurement_note_over_its_limit_is_an_inline_error(client, analyst, world):
+    client.force_login(analyst)
+    prefix = f"m{world['indicator'].pk}"
+    before = rows()
+    response = client.post(
+        f"/indicators/{world['indicator'].pk}/measurements/",
+        {f"{prefix}-value": "3", f"{prefix}-note": "x" * 301, f"{prefix}-new_source_title": "S"},
+    )
+    assert response.status_code == 422
+    assert b"Ensure this value has at most 300 characters" in response.content
+    assert rows() == before
+
+
+def test_a_description_over_its_limit_is_an_inline_error(client, manager, world):
+    client.force_login(manager)
+    before = Commitment.objects.values().get(reference="HOSTILE-1")
+    data = {
+        "title": "T",
+        "description": "x" * (limits.DESCRIPTION + 1),
+        "area": world["commitment"].area_id,
+        "review_cadence_days": 30,
+        "version": world["commitment"].version,
+    }
+    response = client.post("/commitments/HOSTILE-1/edit/", data)
+    assert response.status_code == 422
+    assert f"at most {limits.DESCRIPTION} characters".encode() in response.content
+    assert Commitment.objects.values().get(reference="HOSTILE-1") == before
+
+
+def test_a_return_comment_over_its_limit_is_refused(client, manager, world):
+    client.force_login(manager)
+    pending = world["pending"]
+    response = client.post(
+        f"/review/{pending.pk}/return/", {"comment": "x" * (limits.DECISION_COMMENT + 1)}
+    )
+    assert response.status_code == 422
+    pending.refresh_from_db()
+    assert pending.is_pending
+
+
+def test_the_forms_tell_the_user_each_limit(client, analyst, manager, world):
+    client.force_login(analyst)
+    page = client.get("/commitments/HOSTILE-1/").content.decode()
+    for limit in (limits.ASSESSMENT, limits.QUOTE, 200, 100, 500, 300):
+        assert f'maxlength="{limit}"' in page
+        assert f"Up to {limit:,} characters." in page
+    client.force_login(manager)
+    page = client.get("/commitments/HOSTILE-1/edit/").content.decode()
+    assert f'maxlength="{limits.DESCRIPTION}"' in page
+    assert f"Up to {limits.DESCRIPTION:,} characters." in page
+    page = client.get("/review/").content.decode()
+    assert f'maxlength="{limits.DECISION_COMMENT}"' in page
+    assert f"up to {limits.DECISION_COMMENT:,} characters" in page
+
+
+@pytest.mark.parametrize("digit", ["²", "①", "٣", "1²"])
+def test_a_source_id_of_unicode_digits_is_an_inline_error(client, analyst, world, digit):
+    client.force_login(analyst)
+    before = rows()
+    data = valid_update(**{"evidence-0-source": digit, "evidence-0-new_source_title": ""})
+    response = client.post("/commitments/HOSTILE-1/updates/", data)
+    assert response.status_code == 422
+    assert rows() == before
+    prefix = f"m{world['indicator'].pk}"
+    response = client.post(
+        f"/indicators/{world['indicator'].pk}/measurements/",
+        {f"{prefix}-value": "3", f"{prefix}-source": digit},
+    )
+    assert response.status_code == 422
+    assert b"Select a valid choice" in response.content
+    assert rows() == before
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_search_longer_than_the_limit_is_refused_with_a_message(client, manager, world, htmx):
+    client.force_login(manager)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    long = "a%" * 25_000
+    response = client.get("/sources/search/", {"q": long}, **headers)
+    assert response.status_code == 422
+    assert f"Searches are limited to {limits.SEARCH_QUERY} characters".encode() in (
+        response.content
+    )
+    response = client.get("/commitments/", {"q": long}, **headers)
+    assert response.status_code == 200
+    assert f"Searches are limited to {limits.SEARCH_QUERY} characters".encode() in (
+        response.content
+    )
+    assert long.encode() not in response.content

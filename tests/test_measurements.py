@@ -6,11 +6,10 @@ from decimal import Decimal
 import pytest
 
 from tests import factories
+from tests.factories import HTMX
 from tracker.models import Measurement, Source
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -23,12 +22,6 @@ def indicator(commitment):
 @pytest.fixture
 def source(db):
     return factories.make_source("Coalition readout")
-
-
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
 
 
 def url(indicator):

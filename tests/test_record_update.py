@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests import factories
+from tests.factories import HTMX, evidence_management
 from tracker.models import Evidence, Source, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -20,23 +19,8 @@ def source(db):
     return factories.make_source("Joint statement", publisher="State Department")
 
 
-@pytest.fixture
-def signed_in(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def url(commitment):
     return f"/commitments/{commitment.reference}/updates/"
-
-
-def management(total=3):
-    return {
-        "evidence-TOTAL_FORMS": str(total),
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-MIN_NUM_FORMS": "0",
-        "evidence-MAX_NUM_FORMS": "20",
-    }
 
 
 def post_data(**fields):
@@ -49,7 +33,7 @@ def post_data(**fields):
         "as_of": timezone.localdate().isoformat(),
         "assessment": "Shipments *continue*.",
         "idempotency_key": fields.pop("key", "key-1"),
-        **management(),
+        **evidence_management(),
     }
     if evidence is None:
         evidence = [{"quote": "More needs to be done.", "speaker": "Blinken", "locator": "p. 8"}]
@@ -305,6 +289,46 @@ def test_a_double_submit_creates_one_update(signed_in, commitment, source):
     assert first["Location"] == second["Location"]
     page = signed_in.get(second["Location"]).content.decode()
     assert "already been recorded; it was not saved a second time" in page
+
+
+def test_another_analysts_key_never_drops_an_update(client, analyst, other_analyst, source):
+    mine = factories.make_commitment("MINE-1", owner=analyst)
+    theirs = factories.make_commitment("THEIRS-1", owner=other_analyst)
+    client.force_login(analyst)
+    client.post(url(mine), post_data(evidence=[with_source(source)], key="shared-key"))
+    client.force_login(other_analyst)
+    response = client.post(
+        url(theirs), post_data(evidence=[with_source(source)], key="shared-key"), follow=True
+    )
+    theirs_update = StatusUpdate.objects.get(commitment=theirs)
+    assert theirs_update.author == other_analyst
+    assert response.redirect_chain[-1][0] == f"/commitments/THEIRS-1/#update-{theirs_update.pk}"
+    assert b"already been recorded" not in response.content
+    assert StatusUpdate.objects.count() == 2
+
+
+def test_the_same_key_on_another_commitment_records_a_second_update(
+    signed_in, analyst, commitment, source
+):
+    other = factories.make_commitment("MINE-2", owner=analyst)
+    signed_in.post(url(commitment), post_data(evidence=[with_source(source)], key="k"))
+    signed_in.post(url(other), post_data(evidence=[with_source(source)], key="k"))
+    assert StatusUpdate.objects.filter(commitment=other).count() == 1
+
+
+def test_a_key_reused_with_different_content_is_a_clear_error(signed_in, commitment, source):
+    signed_in.post(url(commitment), post_data(evidence=[with_source(source)], key="k"))
+    changed = post_data(evidence=[with_source(source)], key="k", assessment="Something else.")
+    response = signed_in.post(url(commitment), changed)
+    assert response.status_code == 422
+    assert "already used for another update with different content" in response.content.decode()
+    assert StatusUpdate.objects.count() == 1
+    # The form comes back with what was typed and a fresh key: submitting again records it.
+    fresh = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', response.content.decode())
+    assert "Something else." in response.content.decode()
+    again = dict(changed, idempotency_key=fresh.group(1))
+    assert signed_in.post(url(commitment), again).status_code == 302
+    assert StatusUpdate.objects.count() == 2
 
 
 def test_each_rendered_form_carries_a_fresh_idempotency_key(signed_in, commitment):

@@ -4,14 +4,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from pytest_django.asserts import assertContains
 
 from tests import factories
+from tests.factories import HTMX
 from tracker import services
 from tracker.models import ANALYSTS, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -323,3 +323,53 @@ def test_updates_and_decisions_are_in_the_audit_log(commitment, analyst, manager
         ),
         ("accept", "maria", "USCN-TEST", f"update {second.pk}"),
     ]
+
+
+# A seeded update: imported accepted, with no author and no decider -----------------
+
+
+@pytest.mark.parametrize("decision", ["accept", "return"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_deciding_a_seeded_update_says_it_was_imported_never_a_500(
+    client, manager, seeded, decision, htmx
+):
+    update = StatusUpdate.objects.get(commitment__reference="USCN-FENTANYL")
+    assert update.author is None and update.decided_by is None and update.is_accepted
+    client.force_login(manager)
+    headers = HTMX if htmx else {}
+    response = client.post(f"/review/{update.pk}/{decision}/", {"comment": "Why?"}, **headers)
+    assert response.status_code == 409
+    assertContains(
+        response,
+        '<p class="form-errors" role="alert">Already accepted by the seed import.</p>',
+        status_code=409,
+        html=True,
+    )
+    assertContains(
+        response,
+        '<p class="decision-outcome" role="status">'
+        '<span class="badge badge-accepted">Accepted</span> by the seed import on '
+        f'<time datetime="{update.decided_at.isoformat()}">'
+        f"{update.decided_at:%-d %b %Y, %H:%M}</time>"
+        "</p>",
+        status_code=409,
+        html=True,
+    )
+    assert state(update) == "accepted"
+
+
+def test_accept_and_return_look_different_and_say_what_they_do(client, manager, pending):
+    client.force_login(manager)
+    page = client.get("/review/")
+    assertContains(
+        page,
+        '<button type="submit" class="button button-accept">'
+        '<span aria-hidden="true">✓</span> Accept</button>',
+        html=True,
+    )
+    assertContains(
+        page,
+        '<button type="submit" class="button button-return">'
+        '<span aria-hidden="true">↩</span> Return to analyst</button>',
+        html=True,
+    )

@@ -150,3 +150,80 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+# Password changes are throttled like sign-ins.
+
+PASSWORD_CHANGE = "/accounts/password_change/"
+
+
+def change_password(client, old):
+    return client.post(
+        PASSWORD_CHANGE,
+        {
+            "old_password": old,
+            "new_password1": "a-much-longer-passphrase-7",
+            "new_password2": "a-much-longer-passphrase-7",
+        },
+    )
+
+
+def test_wrong_current_passwords_lock_the_password_change_out(client, analyst, axes_on):
+    client.force_login(analyst)
+    for _ in range(4):
+        response = change_password(client, "not-it")
+        assert response.status_code == 200
+        assert b'id="id_old_password_error"' in response.content
+    response = change_password(client, "not-it")
+    assert response.status_code == 429
+    assert b"locked for 15 minutes" in response.content
+    # Locked: even the right password changes nothing.
+    assert change_password(client, "pw-for-tests-only").status_code == 429
+    analyst.refresh_from_db()
+    assert analyst.check_password("pw-for-tests-only")
+    failures = AuditEvent.objects.filter(action="sign_in_failed", username="alice")
+    assert failures.count() >= 5
+    assert failures.first().detail == "password change: wrong current password"
+    assert AuditEvent.objects.filter(action="locked_out", username="alice").exists()
+
+
+def test_a_password_change_with_the_right_password_still_works(client, analyst, axes_on):
+    client.force_login(analyst)
+    assert change_password(client, "not-it").status_code == 200
+    assert change_password(client, "pw-for-tests-only").status_code == 302
+    analyst.refresh_from_db()
+    assert analyst.check_password("a-much-longer-passphrase-7")
+
+
+# Headers
+
+
+def test_signed_in_pages_and_exports_are_never_stored_by_caches(client, manager):
+    client.force_login(manager)
+    for url in ("/", "/commitments/", "/review/", "/export/commitments.csv", LOGIN):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+        assert "private" in response["Cache-Control"], url
+
+
+def test_every_response_carries_a_permissions_policy(client):
+    for url in (LOGIN, "/healthz", "/no-such-page/"):
+        policy = client.get(url)["Permissions-Policy"]
+        assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-16LE", "utf8"])
+def test_a_form_posted_in_another_charset_is_a_400(charset):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.get(LOGIN)  # a CSRF cookie, as a browser would have
+    response = client.post(
+        LOGIN,
+        "username=a&password=b",  # the client encodes it in that charset
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert b"Forms must be sent as UTF-8." in response.content
+    assert AuditEvent.objects.count() == 0

@@ -3,11 +3,11 @@
 import pytest
 
 from tests import factories
+from tests.factories import HTMX
 
 pytestmark = pytest.mark.django_db
 
 URL = "/sources/search/"
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

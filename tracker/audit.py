@@ -2,6 +2,8 @@
 
 import logging
 
+from axes.helpers import get_client_ip_address
+from axes.signals import user_locked_out
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
@@ -11,16 +13,19 @@ log = logging.getLogger("tracker.audit")
 
 
 def client_ip(request):
+    """The client's address as axes sees it: django-ipware with the configured proxy count
+    (settings.TRACKER_PROXY_COUNT), so the audit log and the lockouts agree."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return get_client_ip_address(request) or None
 
 
 def record(action, *, user=None, request=None, target="", detail="", username=""):
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     username = username or (user.get_username() if user else "")
-    log.info("audit %s user=%s target=%s %s", action, username or "-", target, detail)
+    # %r quotes what users typed: a name with a newline or spaces cannot pass for a field.
+    log.info("audit %s user=%r target=%r %s", action, username or "-", str(target), detail)
     return AuditEvent.objects.create(
         action=action,
         user=user if user and user.pk else None,
@@ -49,4 +54,11 @@ def on_sign_in_failed(sender, credentials, request=None, **kwargs):
         AuditAction.SIGN_IN_FAILED,
         request=request,
         username=str(credentials.get("username", ""))[:150],
+        # Set by the password change form, which checks the current password this way.
+        detail=str(credentials.get("purpose", "")),
     )
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    record(AuditAction.LOCKED_OUT, request=request, username=str(username or "")[:150])

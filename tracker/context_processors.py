@@ -1,13 +1,20 @@
 from . import access
+from .models import StatusUpdate
+
+
+def navigation_counts(user):
+    counts = {}
+    if access.can_review_updates(user):
+        counts["review"] = StatusUpdate.objects.awaiting_decision_by(user).count()
+    if access.sees_returned_updates(user):
+        counts["returned"] = StatusUpdate.objects.returned_to(user).count()
+    return counts
 
 
 def navigation(request):
-    """The navigation bar: the role label, what the user may open, and the counters."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from .queries import navigation_counts
-
     return {
         "user_role": access.role_label(user),
         "nav_counts": navigation_counts(user),

@@ -10,7 +10,9 @@ from django.contrib.auth.models import User
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from . import fields as safe
-from .models import ANALYSTS, Area, Commitment, Party, Status
+from . import limits
+from .models import ANALYSTS, Area, Commitment, Party, Status, StatusUpdate
+from .people import display_name
 
 SORTS = {
     "": ("Reference", ["reference"]),
@@ -39,7 +41,7 @@ def status_rank():
 
 class OwnerChoiceField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class OwnerFilter(safe.ModelChoiceFilter):
@@ -57,6 +59,7 @@ def owners(request):
 class CommitmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
+        max_length=limits.SEARCH_QUERY,
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference, title, text"}),
     )
@@ -92,6 +95,16 @@ class CommitmentFilter(django_filters.FilterSet):
         model = Commitment
         fields = []
 
+    def __init__(self, data=None, *args, **kwargs):
+        # An over-long search is dropped before the form sees it, so the page never echoes
+        # it back into the search box; ignored() says why.
+        query = (data or {}).get("q", "")
+        self.overlong_query = len(query) if len(query) > limits.SEARCH_QUERY else 0
+        if self.overlong_query:
+            data = data.copy()
+            del data["q"]
+        super().__init__(data, *args, **kwargs)
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -122,12 +135,20 @@ class CommitmentFilter(django_filters.FilterSet):
         return queryset.order_by(*SORTS[key][1])
 
     def ignored(self):
-        """[(label, value), ...] for each submitted value that was not understood."""
-        return [
-            (self.form.fields[name].label or name, self.data.get(name))
-            for name in self.form.errors
-            if name in self.form.fields
-        ]
+        """A sentence for each submitted value that was not understood."""
+        notices = []
+        if self.overlong_query:
+            notices.append(
+                f"Searches are limited to {limits.SEARCH_QUERY} characters; this one had "
+                f"{self.overlong_query:,}, so it was ignored."
+            )
+        for name in self.form.errors:
+            if name in self.form.fields:
+                label = (self.form.fields[name].label or name).lower()
+                value = str(self.data.get(name))
+                shown = value if len(value) <= 60 else value[:60] + "…"
+                notices.append(f"“{shown}” is not a valid {label}, so that filter was ignored.")
+        return notices
 
     def active_params(self):
         """The understood, non-empty query parameters: a clean URL to push and share."""
@@ -137,3 +158,19 @@ class CommitmentFilter(django_filters.FilterSet):
             if value and name not in self.form.errors:
                 params.append((name, value))
         return params
+
+
+class ReviewQueueFilter(django_filters.FilterSet):
+    area = safe.ModelChoiceFilter(
+        field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
+    )
+    analyst = safe.ModelChoiceFilter(
+        field_name="author",
+        queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
+        empty_label="All analysts",
+        label="Analyst",
+    )
+
+    class Meta:
+        model = StatusUpdate
+        fields = ["area", "analyst"]

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
-from . import access, services
+from . import access, limits, services
 from . import fields as safe
 from .models import (
     ANALYSTS,
@@ -23,6 +23,7 @@ from .models import (
     Status,
     StatusUpdate,
 )
+from .people import display_name
 
 EVIDENCE_SLOTS = 3
 NEW_SOURCE_FIELDS = {
@@ -70,6 +71,7 @@ class SourceForm(forms.Form):
 
     def __init__(self, *args, source_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        limits.show_limits(self)
         if source_choices is not None:
             # One shared list of recent sources instead of a query per form; the search
             # box finds the others, and validation still accepts any source.
@@ -87,8 +89,15 @@ class SourceForm(forms.Form):
                 else None
             )
         value = self.data.get(self.add_prefix("source"))
-        if value and str(value).isdigit():
-            return Source.objects.filter(pk=value).first()
+        # isdigit() alone also holds for '²' and '①', which int() refuses: only ASCII
+        # digits (in range) name a source.
+        if (
+            value
+            and str(value).isascii()
+            and str(value).isdecimal()
+            and not safe.out_of_range(value)
+        ):
+            return Source.objects.filter(pk=int(value)).first()
         return None
 
     def has_changed(self):
@@ -132,6 +141,7 @@ class SourceForm(forms.Form):
 
 class EvidenceForm(SourceForm):
     quote = forms.CharField(
+        max_length=limits.QUOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Verbatim, as the source says it.",
     )
@@ -217,6 +227,7 @@ class RecordUpdateForm(forms.Form):
         help_text="When the situation was observed.",
     )
     assessment = forms.CharField(
+        max_length=limits.ASSESSMENT,
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         help_text="Markdown is fine: **bold**, *italic*, lists and links.",
@@ -228,6 +239,7 @@ class RecordUpdateForm(forms.Form):
         self.commitment = commitment
         self.user = user
         super().__init__(*args, **kwargs)
+        limits.show_limits(self)
         today = timezone.localdate()
         self.fields["as_of"].initial = today
         self.fields["as_of"].widget.attrs.update(
@@ -243,6 +255,11 @@ class RecordUpdateForm(forms.Form):
 
     def clean_as_of(self):
         return plausible_date(self.cleaned_data["as_of"])
+
+    def renew_idempotency_key(self):
+        """A fresh key for the form shown again, so its next submit records a new update."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("idempotency_key")] = uuid.uuid4().hex
 
     def clean_revises(self):
         pk = self.cleaned_data.get("revises")
@@ -333,12 +350,12 @@ class MeasurementForm(SourceForm):
 
 class OwnerField(safe.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class AssigneesField(safe.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class CommitmentEditForm(forms.ModelForm):
@@ -378,6 +395,7 @@ class CommitmentEditForm(forms.ModelForm):
         for name in [*self.fields]:
             if name != "version" and name not in self.editable:
                 del self.fields[name]
+        limits.show_limits(self)
         self.fields["version"].initial = self.instance.version
         analysts = User.objects.filter(
             Q(groups__name=ANALYSTS) | Q(pk=self.instance.owner_id)
@@ -418,3 +436,21 @@ def descendants(commitment):
                 found.add(child)
                 todo.append(child)
     return found
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        max_length=limits.DECISION_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Comment",
+    )
+
+
+class ReturnForm(DecisionForm):
+    comment = forms.CharField(
+        max_length=limits.DECISION_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is missing?",
+        error_messages={"required": "Say what is missing so the analyst can revise it."},
+    )

@@ -6,6 +6,7 @@ creates what is missing, so a second run changes nothing and never undoes later 
 """
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -58,6 +59,22 @@ class _Checker:
             return []
         if not isinstance(value, list):
             self.fail(entry, key, "expected a list")
+        return value
+
+    def entries(self, data, key, entry=None):
+        """(entry name, mapping) for each item of the list `key`: "areas[0]", "... parties[1]"."""
+        for i, item in enumerate(self.items(data, key, entry or "file")):
+            name = f"{entry} {key}[{i}]" if entry else f"{key}[{i}]"
+            self.mapping(item, name, "-")
+            yield name, item
+
+    def ref(self, item, field, table, entry, required=True):
+        value = item.get(field)
+        if value is None and not required:
+            return None
+        if value not in table:
+            known = ", ".join(map(str, table))
+            self.fail(entry, field, f"{value!r} is not defined (known: {known})")
         return value
 
     def text(self, data, field, entry, required=True, max_length=None):
@@ -128,39 +145,49 @@ def read_seed(path):
     except yaml.YAMLError as exc:
         check.fail("file", "-", f"not valid YAML ({exc})")
     check.mapping(raw, "file", "-")
+    tables = {
+        "areas": _read_areas(check, raw),
+        "parties": _read_parties(check, raw),
+        "events": _read_events(check, raw),
+        "sources": _read_sources(check, raw),
+    }
+    return {**tables, "commitments": _read_commitments(check, raw, tables)}
 
+
+def _read_areas(check, raw):
     areas = {}
-    for i, item in enumerate(check.items(raw, "areas")):
-        entry = f"areas[{i}]"
-        check.mapping(item, entry, "-")
+    for entry, item in check.entries(raw, "areas"):
         slug = check.text(item, "slug", entry, max_length=100)
         areas[slug] = {"name": check.text(item, "name", entry, max_length=100), "slug": slug}
+    return areas
 
+
+def _read_parties(check, raw):
     parties = {}
-    for i, item in enumerate(check.items(raw, "parties")):
-        entry = f"parties[{i}]"
-        check.mapping(item, entry, "-")
+    for entry, item in check.entries(raw, "parties"):
         name = check.text(item, "name", entry, max_length=200)
         parties[name] = {
             "name": name,
             "short_name": check.text(item, "short_name", entry, required=False, max_length=50),
             "kind": check.choice(item, "kind", entry, PartyKind),
         }
+    return parties
 
-    events = {}
-    for i, item in enumerate(check.items(raw, "events")):
-        entry = f"events[{i}]"
-        check.mapping(item, entry, "-")
-        events[check.text(item, "key", entry)] = {
+
+def _read_events(check, raw):
+    return {
+        check.text(item, "key", entry): {
             "name": check.text(item, "name", entry, max_length=300),
             "date": check.date(item, "date", entry),
             "place": check.text(item, "place", entry, required=False, max_length=200),
         }
+        for entry, item in check.entries(raw, "events")
+    }
 
+
+def _read_sources(check, raw):
     sources = {}
-    for i, item in enumerate(check.items(raw, "sources")):
-        entry = f"sources[{i}]"
-        check.mapping(item, entry, "-")
+    for entry, item in check.entries(raw, "sources"):
         url = check.text(item, "url", entry, required=False, max_length=1000)
         if url:
             try:
@@ -174,19 +201,11 @@ def read_seed(path):
             "url": url,
             "published_on": check.date(item, "published_on", entry),
         }
+    return sources
 
-    def ref(item, field, table, entry, required=True):
-        value = item.get(field)
-        if value is None and not required:
-            return None
-        if value not in table:
-            check.fail(
-                entry, field, f"{value!r} is not defined (known: {', '.join(map(str, table))})"
-            )
-        return value
 
-    commitments = []
-    references = set()
+def _read_commitments(check, raw, tables):
+    commitments, references = [], set()
     for i, item in enumerate(check.items(raw, "commitments")):
         check.mapping(item, f"commitments[{i}]", "-")
         reference = check.text(item, "reference", f"commitments[{i}]", max_length=40)
@@ -194,94 +213,80 @@ def read_seed(path):
         if reference in references:
             check.fail(entry, "reference", "is used twice")
         references.add(reference)
-        commitment = {
-            "reference": reference,
-            "title": check.text(item, "title", entry, max_length=300),
-            "description": check.text(item, "description", entry, required=False),
-            "area": ref(item, "area", areas, entry),
-            "event": ref(item, "event", events, entry, required=False),
-            "parties": [],
-            "status_update": None,
-            "indicators": [],
-        }
-        for j, bound in enumerate(check.items(item, "parties", entry)):
-            sub = f"{entry} parties[{j}]"
-            check.mapping(bound, sub, "-")
-            commitment["parties"].append(
-                {
-                    "party": ref(bound, "party", parties, sub),
-                    "must_deliver": check.boolean(bound, "must_deliver", sub, True),
-                }
-            )
-        if item.get("status_update") is not None:
-            upd = check.mapping(item["status_update"], entry, "status_update")
-            sub = f"{entry} status_update"
-            progress = check.number(upd, "progress", sub)
-            if progress is not None and not (0 <= progress <= 100 and progress == int(progress)):
-                check.fail(sub, "progress", f"{progress} is not a whole number from 0 to 100")
-            status = check.choice(upd, "status", sub, Status)
-            evidence = []
-            for k, ev in enumerate(check.items(upd, "evidence", sub)):
-                ev_entry = f"{sub} evidence[{k}]"
-                check.mapping(ev, ev_entry, "-")
-                evidence.append(
+        update = item.get("status_update")
+        sources = tables["sources"]
+        commitments.append(
+            {
+                "reference": reference,
+                "title": check.text(item, "title", entry, max_length=300),
+                "description": check.text(item, "description", entry, required=False),
+                "area": check.ref(item, "area", tables["areas"], entry),
+                "event": check.ref(item, "event", tables["events"], entry, required=False),
+                "parties": [
                     {
-                        "source": ref(ev, "source", sources, ev_entry),
-                        "quote": check.text(ev, "quote", ev_entry),
-                        "speaker": check.text(
-                            ev, "speaker", ev_entry, required=False, max_length=200
-                        ),
-                        "locator": check.text(
-                            ev, "locator", ev_entry, required=False, max_length=100
-                        ),
+                        "party": check.ref(bound, "party", tables["parties"], sub),
+                        "must_deliver": check.boolean(bound, "must_deliver", sub, True),
                     }
-                )
-            if status != Status.NOT_ASSESSED and not evidence:
-                check.fail(sub, "evidence", "a status needs at least one piece of evidence")
-            commitment["status_update"] = {
-                "status": status,
-                "progress": int(progress) if progress is not None else None,
-                "confidence": check.choice(upd, "confidence", sub, Confidence),
-                "assessment": check.text(upd, "assessment", sub, required=False),
-                "as_of": check.date(upd, "as_of", sub),
-                "evidence": evidence,
+                    for sub, bound in check.entries(item, "parties", entry)
+                ],
+                "status_update": None
+                if update is None
+                else _read_status_update(check, update, entry, sources),
+                "indicators": [
+                    _read_indicator(check, ind, sub, sources)
+                    for sub, ind in check.entries(item, "indicators", entry)
+                ],
             }
-        for j, ind in enumerate(check.items(item, "indicators", entry)):
-            sub = f"{entry} indicators[{j}]"
-            check.mapping(ind, sub, "-")
-            measurements = []
-            for k, m in enumerate(check.items(ind, "measurements", sub)):
-                m_entry = f"{sub} measurements[{k}]"
-                check.mapping(m, m_entry, "-")
-                measurements.append(
-                    {
-                        "value": check.number(m, "value", m_entry, required=True),
-                        "qualifier": check.choice(
-                            m, "qualifier", m_entry, Qualifier, required=False
-                        ),
-                        "measured_on": check.date(m, "measured_on", m_entry),
-                        "source": ref(m, "source", sources, m_entry),
-                        "note": check.text(m, "note", m_entry, required=False, max_length=300),
-                    }
-                )
-            commitment["indicators"].append(
-                {
-                    "name": check.text(ind, "name", sub, max_length=200),
-                    "unit": check.text(ind, "unit", sub, required=False, max_length=50),
-                    "baseline": check.number(ind, "baseline", sub),
-                    "target": check.number(ind, "target", sub),
-                    "direction": check.choice(ind, "direction", sub, Direction),
-                    "measurements": measurements,
-                }
-            )
-        commitments.append(commitment)
+        )
+    return commitments
 
+
+def _read_status_update(check, update, entry, sources):
+    check.mapping(update, entry, "status_update")
+    sub = f"{entry} status_update"
+    progress = check.number(update, "progress", sub)
+    if progress is not None and not (0 <= progress <= 100 and progress == int(progress)):
+        check.fail(sub, "progress", f"{progress} is not a whole number from 0 to 100")
+    status = check.choice(update, "status", sub, Status)
+    evidence = [
+        {
+            "source": check.ref(ev, "source", sources, ev_entry),
+            "quote": check.text(ev, "quote", ev_entry),
+            "speaker": check.text(ev, "speaker", ev_entry, required=False, max_length=200),
+            "locator": check.text(ev, "locator", ev_entry, required=False, max_length=100),
+        }
+        for ev_entry, ev in check.entries(update, "evidence", sub)
+    ]
+    if status != Status.NOT_ASSESSED and not evidence:
+        check.fail(sub, "evidence", "a status needs at least one piece of evidence")
     return {
-        "areas": areas,
-        "parties": parties,
-        "events": events,
-        "sources": sources,
-        "commitments": commitments,
+        "status": status,
+        "progress": int(progress) if progress is not None else None,
+        "confidence": check.choice(update, "confidence", sub, Confidence),
+        "assessment": check.text(update, "assessment", sub, required=False),
+        "as_of": check.date(update, "as_of", sub),
+        "evidence": evidence,
+    }
+
+
+def _read_indicator(check, ind, sub, sources):
+    measurements = [
+        {
+            "value": check.number(m, "value", m_entry, required=True),
+            "qualifier": check.choice(m, "qualifier", m_entry, Qualifier, required=False),
+            "measured_on": check.date(m, "measured_on", m_entry),
+            "source": check.ref(m, "source", sources, m_entry),
+            "note": check.text(m, "note", m_entry, required=False, max_length=300),
+        }
+        for m_entry, m in check.entries(ind, "measurements", sub)
+    ]
+    return {
+        "name": check.text(ind, "name", sub, max_length=200),
+        "unit": check.text(ind, "unit", sub, required=False, max_length=50),
+        "baseline": check.number(ind, "baseline", sub),
+        "target": check.number(ind, "target", sub),
+        "direction": check.choice(ind, "direction", sub, Direction),
+        "measurements": measurements,
     }
 
 
@@ -289,99 +294,87 @@ def read_seed(path):
 def load_seed(path):
     """Load a seed file; returns a dict of how many objects of each kind were created."""
     data = read_seed(path)
-    created = dict.fromkeys(
-        [
-            "areas",
-            "parties",
-            "events",
-            "sources",
-            "commitments",
-            "status updates",
-            "indicators",
-            "measurements",
-        ],
-        0,
-    )
-
-    def count(kind, was_created):
-        created[kind] += int(was_created)
-
-    areas = {}
-    for slug, fields in data["areas"].items():
-        areas[slug], new = Area.objects.get_or_create(slug=slug, defaults=fields)
-        count("areas", new)
-    parties = {}
-    for name, fields in data["parties"].items():
-        parties[name], new = Party.objects.get_or_create(name=name, defaults=fields)
-        count("parties", new)
-    events = {}
-    for key, fields in data["events"].items():
-        events[key], new = Event.objects.get_or_create(
-            name=fields["name"], date=fields["date"], defaults=fields
-        )
-        count("events", new)
-    sources = {}
-    for key, fields in data["sources"].items():
-        sources[key], new = Source.objects.get_or_create(
-            title=fields["title"],
-            kind=fields["kind"],
-            publisher=fields["publisher"],
-            defaults=fields,
-        )
-        count("sources", new)
-
+    created = Counter()
+    tables = _load_tables(data, created)
     for item in data["commitments"]:
-        commitment, new = Commitment.objects.get_or_create(
-            reference=item["reference"],
-            defaults={
-                "title": item["title"],
-                "description": item["description"],
-                "area": areas[item["area"]],
-                "event": events.get(item["event"]),
-            },
+        _load_commitment(item, tables, created)
+    kinds = ["areas", "parties", "events", "sources", "commitments", "status updates"]
+    return {kind: created[kind] for kind in [*kinds, "indicators", "measurements"]}
+
+
+def _load_tables(data, created):
+    """Areas, parties, events and sources: {kind: {key in the file: object}}."""
+    tables = {"areas": {}, "parties": {}, "events": {}, "sources": {}}
+    lookups = {
+        "areas": (Area, lambda key, fields: {"slug": key}),
+        "parties": (Party, lambda key, fields: {"name": key}),
+        "events": (Event, lambda key, fields: {"name": fields["name"], "date": fields["date"]}),
+        "sources": (
+            Source,
+            lambda key, fields: {k: fields[k] for k in ("title", "kind", "publisher")},
+        ),
+    }
+    for kind, (model, lookup) in lookups.items():
+        for key, fields in data[kind].items():
+            tables[kind][key], new = model.objects.get_or_create(
+                **lookup(key, fields), defaults=fields
+            )
+            created[kind] += new
+    return tables
+
+
+def _load_commitment(item, tables, created):
+    sources = tables["sources"]
+    commitment, new = Commitment.objects.get_or_create(
+        reference=item["reference"],
+        defaults={
+            "title": item["title"],
+            "description": item["description"],
+            "area": tables["areas"][item["area"]],
+            "event": tables["events"].get(item["event"]),
+        },
+    )
+    created["commitments"] += new
+    for bound in item["parties"]:
+        CommitmentParty.objects.get_or_create(
+            commitment=commitment,
+            party=tables["parties"][bound["party"]],
+            defaults={"must_deliver": bound["must_deliver"]},
         )
-        count("commitments", new)
-        for bound in item["parties"]:
-            CommitmentParty.objects.get_or_create(
-                commitment=commitment,
-                party=parties[bound["party"]],
-                defaults={"must_deliver": bound["must_deliver"]},
-            )
-        upd = item["status_update"]
-        if upd and not commitment.status_updates.exists():
-            services.record_status_update(
-                commitment=commitment,
-                author=None,
-                status=upd["status"],
-                progress=upd["progress"],
-                confidence=upd["confidence"],
-                assessment=upd["assessment"],
-                as_of=upd["as_of"] or timezone.localdate(),
-                evidence=[
-                    services.EvidenceItem(
-                        source=sources[ev["source"]],
-                        quote=ev["quote"],
-                        speaker=ev["speaker"],
-                        locator=ev["locator"],
-                    )
-                    for ev in upd["evidence"]
-                ],
-            )
-            count("status updates", True)
-        for ind in item["indicators"]:
-            fields = {k: v for k, v in ind.items() if k != "measurements"}
-            indicator, new = Indicator.objects.get_or_create(
-                commitment=commitment, name=ind["name"], defaults=fields
-            )
-            count("indicators", new)
-            for m in ind["measurements"]:
-                _, new = Measurement.objects.get_or_create(
-                    indicator=indicator,
-                    value=m["value"],
-                    qualifier=m["qualifier"],
-                    measured_on=m["measured_on"],
-                    source=sources[m["source"]],
-                    defaults={"note": m["note"]},
+    upd = item["status_update"]
+    if upd and not commitment.status_updates.exists():
+        services.record_status_update(
+            commitment=commitment,
+            author=None,
+            status=upd["status"],
+            progress=upd["progress"],
+            confidence=upd["confidence"],
+            assessment=upd["assessment"],
+            as_of=upd["as_of"] or timezone.localdate(),
+            evidence=[
+                services.EvidenceItem(
+                    source=sources[ev["source"]],
+                    quote=ev["quote"],
+                    speaker=ev["speaker"],
+                    locator=ev["locator"],
                 )
-                count("measurements", new)
-    return created
+                for ev in upd["evidence"]
+            ],
+        )
+        created["status updates"] += 1
+    for ind in item["indicators"]:
+        fields = {k: v for k, v in ind.items() if k != "measurements"}
+        indicator, new = Indicator.objects.get_or_create(
+            commitment=commitment, name=ind["name"], defaults=fields
+        )
+        created["indicators"] += new
+        for m in ind["measurements"]:
+            _, new = Measurement.objects.get_or_create(
+                indicator=indicator,
+                value=m["value"],
+                qualifier=m["qualifier"],
+                measured_on=m["measured_on"],
+                source=sources[m["source"]],
+                defaults={"note": m["note"]},
+            )
+            created["measurements"] += new

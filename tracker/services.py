@@ -8,9 +8,10 @@ import dataclasses
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import access, audit, derived
@@ -159,10 +160,20 @@ def record_status_update(
 ):
     """Record a status update with its evidence, all or nothing.
 
-    Returns (update, created). A repeated idempotency key returns the first update.
+    Returns (update, created). The author's key on this commitment posted again with the
+    same content returns the first update; with different content it is refused.
     """
+    submitted = {
+        "status": status,
+        "confidence": confidence,
+        "as_of": as_of,
+        "progress": progress,
+        "assessment": assessment,
+        "revises_id": revises.pk if revises else None,
+        "quotes": [item.quote for item in evidence],
+    }
     if idempotency_key:
-        existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _already_recorded(commitment, author, idempotency_key, submitted)
         if existing:
             return existing, False
 
@@ -204,7 +215,7 @@ def record_status_update(
             update.save()
     except IntegrityError:
         if idempotency_key:
-            existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _already_recorded(commitment, author, idempotency_key, submitted)
             if existing:
                 return existing, False
         raise
@@ -230,6 +241,31 @@ def record_status_update(
             detail=f"update {update.pk}: {update.get_status_display()} as of {as_of}",
         )
     return update, True
+
+
+def _already_recorded(commitment, author, key, submitted):
+    """The update this author already recorded on `commitment` with `key`, if the same.
+
+    A key is one form submission: sent again with other content, it is not a double
+    submit but a stale form, and silently keeping the first would lose the second.
+    """
+    existing = (
+        StatusUpdate.objects.filter(commitment=commitment, author=author, idempotency_key=key)
+        .prefetch_related("evidence")
+        .first()
+    )
+    if existing is None:
+        return None
+    recorded = {name: getattr(existing, name) for name in submitted if name != "quotes"}
+    recorded["quotes"] = [item.quote for item in existing.evidence.all()]
+    if recorded != submitted:
+        message = (
+            "This form was already used for another update with different content, so it "
+            "was not saved. Check your update and submit it again: it will be recorded as a "
+            "new one."
+        )
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="key_reused")})
+    return existing
 
 
 def _decide(update, *, manager, state, comment):
@@ -260,21 +296,13 @@ def notify_author(update):
         return
     commitment = update.commitment
     verb = "accepted" if update.is_accepted else "returned"
-    decider = update.decided_by.get_full_name() or update.decided_by.username
-    lines = [
-        f"Your status update on {commitment.reference} ({commitment.title}) was {verb} "
-        f"by {decider}.",
-        "",
-        f"Status: {update.get_status_display()} as of {update.as_of:%d %b %Y}",
-    ]
-    if update.decision_comment:
-        lines += ["", "Comment:", update.decision_comment]
-    if update.is_returned:
-        lines += ["", "Revise it from your list of returned updates."]
+    body = render_to_string(
+        "tracker/email/decision.txt", {"update": update, "commitment": commitment, "verb": verb}
+    )
     try:
         send_mail(
             f"[Commitment Tracker] {commitment.reference}: update {verb}",
-            "\n".join(lines),
+            body,
             None,
             [author.email],
         )

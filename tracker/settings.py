@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from tracker.logs import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -54,8 +56,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tracker.middleware.request_id",
     "django.middleware.security.SecurityMiddleware",
+    "tracker.middleware.security_headers",
     "tracker.middleware.reject_nul_bytes",
+    "tracker.middleware.reject_non_utf8_forms",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,6 +151,22 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 
+# The client's address. TRACKER_PROXY_COUNT is the number of trusted proxies (load balancer,
+# TLS terminator) in front of the app; each appends the address it saw to X-Forwarded-For.
+# 0 (the default): REMOTE_ADDR is the client and forwarding headers are ignored, as any
+# client could forge them. BEHIND_PROXY=1 is the same as TRACKER_PROXY_COUNT=1.
+TRACKER_PROXY_COUNT = envint("TRACKER_PROXY_COUNT", 1 if envbool("BEHIND_PROXY", False) else 0)
+# django-ipware, used by axes and the audit log (tracker.audit.client_ip): the client is the
+# entry the first trusted proxy appended, counted from the right, whatever a client
+# prepends. ipware counts only the proxies listed in the header (the last one is REMOTE_ADDR).
+IPWARE_STRICT = False
+AXES_IPWARE_PROXY_ORDER = "left-most"
+if TRACKER_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRACKER_PROXY_COUNT - 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -185,7 +206,8 @@ CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-if envbool("BEHIND_PROXY", not DEBUG):
+# X-Forwarded-Proto says the request came over HTTPS only when a proxy sets it.
+if TRACKER_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -206,6 +228,8 @@ else:
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": envbool("EMAIL_USE_TLS", True),
+                # A stalled relay must not hold a request (and its worker) for ever.
+                "timeout": envint("EMAIL_TIMEOUT", 10),
             },
         }
     }
@@ -220,6 +244,15 @@ TRACKER_DEFAULT_REVIEW_CADENCE_DAYS = 30
 # changes it) and the minute, so it is never stale. 0 turns the cache off.
 TRACKER_DASHBOARD_CACHE_SECONDS = envint("TRACKER_DASHBOARD_CACHE_SECONDS", 120)
 
+# How long sign-in records are kept: failed sign-ins and lockouts (axes), the audit log's
+# sign-in events. `manage.py prune_records` deletes older ones (README, "Operations").
+TRACKER_RETENTION_DAYS = envint("TRACKER_RETENTION_DAYS", 90)
+
+# Logging: every line names its request (X-Request-ID); unhandled exceptions are logged with
+# their traceback (django.request). JSON lines in production, plain text in development;
+# control characters in plain messages are escaped so user input cannot forge a line.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # The JSON API (tracker/api/, README "The API"): Django REST framework, personal access tokens.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -262,10 +295,38 @@ TRACKER_TOKEN_MAX_DAYS = envint("TRACKER_TOKEN_MAX_DAYS", 366)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "tracker.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "tracker.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "loggers": {
-        "tracker": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "django.security": {"handlers": ["console"], "level": "WARNING"},
+        "tracker": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # 5xx with their tracebacks (4xx are the client's business).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Error tracking (sentry-sdk), only when SENTRY_DSN is set; no personal data is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+init_sentry(
+    SENTRY_DSN,
+    environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+)

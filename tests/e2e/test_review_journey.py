@@ -35,6 +35,9 @@ def test_submit_return_revise_accept(e2e_data, live_server, page, csp_violations
 
     sign_in_as(page, live_server, "manager")
     assert at_risk_or_stalled(page, live_server) == 0
+    # A fresh install: no empty year of trend, a sentence instead.
+    expect(page.locator(".dash-trend")).to_contain_text("Not enough history yet")
+    shot(page, "dashboard-fresh-install")
     sign_out(page)
 
     # The analyst submits an "At risk" assessment with a quote.
@@ -57,6 +60,7 @@ def test_submit_return_revise_accept(e2e_data, live_server, page, csp_violations
     item = page.locator(".queue-item").first
     expect(item).to_contain_text("Shipments are rerouted")
     assert_accessible(page)
+    shot(page, "review-queue")  # Accept (solid green) and Return (outlined red) side by side
     # Returning needs a comment: the error shows inline, nothing is decided.
     item.get_by_role("button", name="Return to analyst").click()
     expect(item).to_contain_text("Say what is missing")

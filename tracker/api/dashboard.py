@@ -2,9 +2,9 @@
 
 from django.utils import timezone
 
-from .. import queries
+from ..dashboard import queries
+from ..dashboard.forms import DashboardForm
 from ..models import Commitment, Status
-from ..views.dashboard import DashboardForm
 from .filtering import refuse_invalid
 
 SCOPE_FIELDS = ("area", "party", "owner")

@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from .. import limits
 from ..models import Status, StatusUpdate
 from .problems import Problem
 
@@ -75,4 +76,4 @@ class UpdateFilterForm(forms.Form):
 
 
 class SourceFilterForm(forms.Form):
-    q = forms.CharField(max_length=200, required=False)
+    q = forms.CharField(max_length=limits.SEARCH_QUERY, required=False)

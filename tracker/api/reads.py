@@ -14,11 +14,10 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import queries
-from ..filters import CommitmentFilter
+from ..filters import CommitmentFilter, ReviewQueueFilter
 from ..models import Commitment, Evidence, Indicator, Source, StatusUpdate
 from ..views.commitments import commitment_page_queryset, prepare_indicators
-from ..views.review import ReviewQueueFilter, with_details
+from ..views.review import with_details
 from . import dashboard
 from .conditional import etag
 from .filtering import SourceFilterForm, UpdateFilterForm, refuse_invalid
@@ -178,7 +177,8 @@ def source_detail(request, pk):
 @api_view(["GET", "HEAD"])
 @permission_classes([IsManager])
 def review_queue(request):
-    filterset = ReviewQueueFilter(request.query_params, queryset=queries.review_queue(request.user))
+    waiting = StatusUpdate.objects.awaiting_decision_by(request.user)
+    filterset = ReviewQueueFilter(request.query_params, queryset=waiting)
     filterset.is_valid()
     refuse_invalid(filterset)
     updates = with_details(filterset.qs).select_related("decided_by")

@@ -70,6 +70,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "progress",
             "confidence",
             "assessment",
+            "assessment_html",
             "as_of",
             "author",
             "created_at",

@@ -5,7 +5,7 @@ errors come back as a 422 problem naming each field by its JSON path."""
 import hashlib
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,9 +14,15 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from .. import access, services
-from ..forms import NEW_SOURCE_FIELDS, MeasurementForm, RecordUpdateForm, evidence_formset
+from ..forms import (
+    NEW_SOURCE_FIELDS,
+    DecisionForm,
+    MeasurementForm,
+    RecordUpdateForm,
+    ReturnForm,
+    evidence_formset,
+)
 from ..models import StatusUpdate
-from ..views.review import DecisionForm, ReturnForm
 from .conditional import etag
 from .problems import Problem, invalid
 from .reads import UPDATE_PARAMS, commitment_updates_get, indicator_for, updates_with_evidence
@@ -158,6 +164,18 @@ def same_request(update, data, items):
     )
 
 
+def key_reused(exc):
+    return any(e.code == "key_reused" for e in exc.error_dict.get(NON_FIELD_ERRORS, []))
+
+
+def reused_key():
+    return Problem(
+        "This Idempotency-Key was already used for a different status update.",
+        kind="idempotency-key-reused",
+        status_code=422,
+    )
+
+
 RECORD_BODY = inline_serializer(
     "RecordStatusUpdate",
     {
@@ -223,14 +241,13 @@ def commitment_updates(request, reference):
             idempotency_key=key,
         )
     except ValidationError as exc:
+        if key_reused(exc):
+            raise reused_key() from exc
         raise invalid({json_path(k): v for k, v in exc.message_dict.items()}) from exc
     update = updates_with_evidence().get(pk=update.pk)
+    # The service compares the quotes; the API also holds the sources and speakers to it.
     if not created and not same_request(update, cleaned, formset.evidence_items()):
-        raise Problem(
-            "This Idempotency-Key was already used for a different status update.",
-            kind="idempotency-key-reused",
-            status_code=422,
-        )
+        raise reused_key()
     data = StatusUpdateSerializer(update, context={"request": request}).data
     if not created:
         return Response(data, status=200)

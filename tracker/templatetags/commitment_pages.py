@@ -1,9 +1,9 @@
-"""Template helpers of the commitment pages: the small measurement chart."""
+"""Template helpers of the commitment pages: the small measurement chart's geometry."""
 
+import dataclasses
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 
@@ -11,20 +11,27 @@ WIDTH, HEIGHT, PAD, LEFT = 240, 72, 8, 34
 
 
 def _number(value):
-    text = f"{Decimal(value).normalize():f}"
-    return text
+    return f"{Decimal(value).normalize():f}"
 
 
-@register.simple_tag
+@dataclasses.dataclass
+class Dot:
+    x: float
+    y: float
+    title: str
+
+
+@register.inclusion_tag("tracker/commitment_detail.html#measurement-chart")
 def measurement_chart(indicator, measurements):
     """An inline SVG line chart of the measurements, with the target as a dashed line.
 
-    Server-rendered with presentation attributes and classes only: the CSP forbids inline
-    style attributes. Undated measurements come first, as the source gave no date.
+    The numbers are computed here, the SVG is drawn by the template (presentation
+    attributes and classes only: the CSP forbids inline styles). Undated measurements come
+    first, as the source gave no date.
     """
     points = [m for m in measurements if m.value is not None]
     if not points:
-        return ""
+        return {"chart": None}
     values = [float(m.value) for m in points]
     target = float(indicator.target) if indicator.target is not None else None
     scale = values + ([target] if target is not None else [])
@@ -41,70 +48,38 @@ def measurement_chart(indicator, measurements):
     def y(v):
         return HEIGHT - PAD - (v - low) / span * (HEIGHT - 2 * PAD)
 
-    coords = [(round(x(i), 1), round(y(v), 1)) for i, v in enumerate(values)]
-    line = " ".join(f"{cx},{cy}" for cx, cy in coords)
+    dots = [
+        Dot(
+            round(x(i), 1),
+            round(y(v), 1),
+            m.display_value + (f" on {m.measured_on:%d %b %Y}" if m.measured_on else " (undated)"),
+        )
+        for i, (v, m) in enumerate(zip(values, points, strict=True))
+    ]
     summary = f"{indicator.name}: {len(points)} measurement{'s' if len(points) != 1 else ''}"
     summary += f", latest {points[-1].display_value}"
     if target is not None:
         summary += f", target {_number(indicator.target)}"
-
-    target_line = ""
-    if target is not None:
-        ty = round(y(target), 1)
-        target_line = format_html(
-            '<line class="chart-target" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
-            '<text class="chart-label" x="{}" y="{}" text-anchor="end">target</text>',
-            LEFT,
-            ty,
-            WIDTH - PAD,
-            ty,
-            WIDTH - PAD,
-            max(ty - 3, 9),
-        )
-    # The scale: the highest and lowest value shown, at the left.
-    labels = format_html_join(
-        "",
-        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-        ((LEFT - 7, round(y(v) + 3, 1), _short(v)) for v in sorted({max(scale), min(scale)})),
-    )
-    axis = format_html(
-        '<line class="chart-axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>{}',
-        LEFT - 4,
-        PAD,
-        LEFT - 4,
-        HEIGHT - PAD,
-        labels,
-    )
-    polyline = (
-        format_html('<polyline class="chart-line" points="{}"></polyline>', line)
-        if len(coords) > 1
-        else ""
-    )
-    dots = format_html_join(
-        "",
-        '<circle class="chart-dot" cx="{}" cy="{}" r="3.5"><title>{}{}</title></circle>',
-        (
-            (
-                cx,
-                cy,
-                m.display_value,
-                f" on {m.measured_on:%d %b %Y}" if m.measured_on else " (undated)",
-            )
-            for (cx, cy), m in zip(coords, points, strict=True)
-        ),
-    )
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" width="100%" height="{}" role="img" '
-        'aria-label="{}" focusable="false">{}{}{}{}</svg>',
-        WIDTH,
-        HEIGHT,
-        HEIGHT,
-        summary,
-        axis,
-        target_line,
-        polyline,
-        dots,
-    )
+    target_y = round(y(target), 1) if target is not None else None
+    return {
+        "chart": {
+            "width": WIDTH,
+            "height": HEIGHT,
+            "left": LEFT,
+            "axis_x": LEFT - 4,
+            "label_x": LEFT - 7,
+            "top": PAD,
+            "bottom": HEIGHT - PAD,
+            "right": WIDTH - PAD,
+            "summary": summary,
+            "target_y": target_y,
+            "target_label_y": max(target_y - 3, 9) if target is not None else None,
+            # The scale: the highest and lowest value shown, at the left.
+            "labels": [(round(y(v) + 3, 1), _short(v)) for v in sorted({max(scale), min(scale)})],
+            "line": " ".join(f"{d.x},{d.y}" for d in dots) if len(dots) > 1 else "",
+            "dots": dots,
+        }
+    }
 
 
 def _short(value):

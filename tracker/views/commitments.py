@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from .. import access, services
+from .. import access, limits, services
 from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
 from ..filters import CommitmentFilter
 from ..forms import (
@@ -37,6 +37,7 @@ from ..models import (
     Source,
     Status,
 )
+from ..people import display_name
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
@@ -56,10 +57,7 @@ def commitment_list(request):
     paginator = Paginator(filterset.qs, PAGE_SIZE)
     asked = request.GET.get("page", "")
     page = paginator.get_page(asked)
-    notices = [
-        f"“{value}” is not a valid {label.lower()}, so that filter was ignored."
-        for label, value in filterset.ignored()
-    ]
+    notices = filterset.ignored()
     if asked and asked != str(page.number):
         notices.append(
             f"There is no page “{asked}”: showing page {page.number} of {paginator.num_pages}."
@@ -281,6 +279,7 @@ def record_update(request, reference):
             )
         except ValidationError as exc:
             add_service_errors(exc, form, formset)
+            form.renew_idempotency_key()  # nothing was saved: the next submit is a new one
         else:
             flash = update_flash(update, created)
             if is_swap(request):
@@ -366,11 +365,24 @@ def add_measurement(request, pk):
 def source_search(request):
     """Sources matching `q`: <option>s for a source picker (HTMX), or a page of results."""
     query = request.GET.get("q", "").strip()
-    sources = Source.objects.all()
-    if query:
-        sources = sources.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
-    context = {"sources": list(sources.order_by("-created_at", "-id")[:SEARCH_LIMIT]), "q": query}
-    return render_page(request, "tracker/source_search.html", context, fragment="source-options")
+    if len(query) > limits.SEARCH_QUERY:
+        # 422 with the reason in place of the results (htmx swaps a 422, see base.html).
+        context = {
+            "sources": [],
+            "q": query[: limits.SEARCH_QUERY],
+            "error": f"Searches are limited to {limits.SEARCH_QUERY} characters.",
+        }
+        status = 422
+    else:
+        sources = Source.objects.all()
+        if query:
+            sources = sources.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
+        sources = list(sources.order_by("-created_at", "-id")[:SEARCH_LIMIT])
+        context, status = {"sources": sources, "q": query}, 200
+    context["max_query"] = limits.SEARCH_QUERY
+    return render_page(
+        request, "tracker/source_search.html", context, fragment="source-options", status=status
+    )
 
 
 # Editing the descriptive fields, with conflict detection
@@ -384,7 +396,7 @@ def display(value):
     if isinstance(value, list | tuple | set):
         return ", ".join(display(v) for v in value) or "—"
     if hasattr(value, "get_full_name"):
-        return value.get_full_name() or value.username
+        return display_name(value)
     if hasattr(value, "strftime"):
         return f"{value:%d %b %Y}"
     return str(value)

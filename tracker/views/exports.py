@@ -7,6 +7,7 @@ spreadsheet would run as a formula are neutralised.
 
 import csv
 import datetime as dt
+import unicodedata
 
 from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,18 +17,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from .. import audit, queries
+from .. import audit
 from ..access import deny, has_role, role_required
 from ..api.authentication import token_readable, without_token
+from ..dashboard import queries
+from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
-from ..templatetags.tracker import render_markdown
-from .dashboard import DashboardForm
+from ..people import display_name
 
 CHUNK = 2000
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection), also
+# in their fullwidth or small forms (＝ ＋ － ＠, NFKC-equal to these) and after invisible
+# characters it skips (a BOM, zero-width spaces, spaces).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+SKIPPED_BEFORE_FORMULA = "\ufeff\u200b\u200c\u200d\u2060 \u00a0"
 STATUS_LABELS = dict(Status.choices)
 
 
@@ -41,9 +47,16 @@ def spreadsheet_safe(value):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and starts_a_formula(value):
         return "'" + value
     return value
+
+
+def starts_a_formula(text):
+    if text.startswith(FORMULA_STARTS):
+        return True
+    rest = text.lstrip(SKIPPED_BEFORE_FORMULA)
+    return bool(rest) and unicodedata.normalize("NFKC", rest[0]).startswith(FORMULA_STARTS)
 
 
 class _Line:
@@ -303,7 +316,7 @@ class UpdatesFeed(Feed):
             "<p>{}. As of {}.</p>{}",
             update.commitment.title,
             f"{update.as_of:%d %b %Y}",
-            render_markdown(update.assessment),
+            mark_safe(update.assessment_html),  # noqa: S308 - sanitised when written
         )
 
     def item_link(self, update):
@@ -316,9 +329,7 @@ class UpdatesFeed(Feed):
         return update.decided_at
 
     def item_author_name(self, update):
-        if update.author is None:
-            return "Imported"
-        return update.author.get_full_name() or update.author.username
+        return display_name(update.author, missing="Imported")
 
     def item_categories(self, update):
         return [Status(update.status).label, update.commitment.area.name]

@@ -1,58 +1,20 @@
 """Review and sign-off: managers accept or return analysts' status updates."""
 
-import django_filters
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import fields as safe
 from .. import services
 from ..access import can_review, can_review_updates, deny, role_required, sees_returned_updates
+from ..filters import ReviewQueueFilter
+from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
-from ..models import ANALYSTS, Area, Evidence, StatusUpdate
-from ..queries import returned_to
-from ..queries import review_queue as queue_for
+from ..models import Evidence, StatusUpdate
 
 PAGE_SIZE = 50
-
-
-class ReviewQueueFilter(django_filters.FilterSet):
-    area = safe.ModelChoiceFilter(
-        field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
-    )
-    analyst = safe.ModelChoiceFilter(
-        field_name="author",
-        queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
-        empty_label="All analysts",
-        label="Analyst",
-    )
-
-    class Meta:
-        model = StatusUpdate
-        fields = ["area", "analyst"]
-
-
-class DecisionForm(forms.Form):
-    comment = forms.CharField(
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Comment",
-    )
-
-
-class ReturnForm(DecisionForm):
-    comment = forms.CharField(
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        label="What is missing?",
-        error_messages={"required": "Say what is missing so the analyst can revise it."},
-    )
 
 
 def with_details(updates):
@@ -66,9 +28,10 @@ def with_details(updates):
 @require_GET
 @role_required(can_review_updates)
 def review_queue(request):
-    filterset = ReviewQueueFilter(request.GET, queryset=queue_for(request.user))
+    waiting = StatusUpdate.objects.awaiting_decision_by(request.user)
+    filterset = ReviewQueueFilter(request.GET, queryset=waiting)
     # Unknown filter values are reported on the form and ignored, never a 500.
-    updates = filterset.qs if filterset.is_valid() else queue_for(request.user)
+    updates = filterset.qs if filterset.is_valid() else waiting
     updates = with_details(updates).order_by("created_at", "id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page": page, "nav_section": "review"}
@@ -93,10 +56,7 @@ def decide(request, pk, *, accept):
                 )
         except services.ReviewConflict:
             update.refresh_from_db()
-            error = (
-                f"Already {update.get_review_state_display().lower()} by "
-                f"{update.decided_by.get_full_name() or update.decided_by.username}."
-            )
+            error = f"Already {update.get_review_state_display().lower()} {update.decided_how}."
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
@@ -146,7 +106,8 @@ def return_(request, pk):
 @require_GET
 @role_required(sees_returned_updates)
 def returned_updates(request):
-    updates = with_details(returned_to(request.user)).select_related("decided_by")
+    updates = StatusUpdate.objects.returned_to(request.user)
+    updates = with_details(updates).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
     return render_page(request, "tracker/returned.html", {"page": page, "nav_section": "returned"})

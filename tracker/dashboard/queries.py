@@ -1,5 +1,4 @@
-"""Read-side queries shared by several pages: navigation counters, review queue, and the
-dashboard's aggregates (at the end of the file)."""
+"""The dashboard's aggregates."""
 
 import dataclasses
 import datetime as dt
@@ -8,7 +7,6 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
-    Count,
     DateField,
     Exists,
     F,
@@ -21,8 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from . import access
-from .models import (
+from ..models import (
     Area,
     Commitment,
     CommitmentParty,
@@ -31,29 +28,7 @@ from .models import (
     StatusPeriod,
     StatusUpdate,
 )
-
-
-def review_queue(user):
-    """Updates waiting for a decision that this user may take (never their own)."""
-    return StatusUpdate.objects.submitted().exclude(author=user)
-
-
-def returned_to(user):
-    """The user's returned updates that no revision has answered yet."""
-    revised = StatusUpdate.objects.filter(revises=OuterRef("pk"))
-    return StatusUpdate.objects.filter(
-        author=user, review_state=StatusUpdate.ReviewState.RETURNED
-    ).exclude(Exists(revised))
-
-
-def navigation_counts(user):
-    counts = {}
-    if access.can_review_updates(user):
-        counts["review"] = review_queue(user).count()
-    if access.sees_returned_updates(user):
-        counts["returned"] = returned_to(user).count()
-    return counts
-
+from ..people import display_name
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -243,6 +218,7 @@ def commitment_states(*, day, today, scope=Scope()):
     return commitments.order_by().values_list("id", "area_id", "owner_id", "status_on", "due_on")
 
 
+# Long (about 65 lines): one aggregate query and the tallies folded from it, read together.
 def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
 
@@ -309,162 +285,6 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
     )
 
 
-@dataclasses.dataclass
-class TrendPoint:
-    day: dt.date
-    counts: dict  # status -> count
-
-    @property
-    def total(self):
-        return sum(self.counts.values())
-
-
-def status_trend(*, until, weeks, end_counts, scope=Scope()):
-    """The status distribution at the end of each of `weeks` weeks up to `until`, oldest first.
-
-    Walks back from `end_counts` (the snapshot on `until`): a period that started in a week
-    was not yet there before it, one that ended was; a commitment created in a week did not
-    exist before it. One query over the window's rows only: each part is counted by day
-    first, in the order of its index, and only those counts are put into weeks.
-    """
-    start = until - dt.timedelta(weeks=weeks)
-    periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
-    parts = {
-        "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
-        .values_list("valid_from", "status")
-        .annotate(n=Count("*")),
-        "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
-        .values_list("valid_to", "status")
-        .annotate(n=Count("*")),
-        "created": scope.commitments()
-        .filter(
-            created_at__gte=start_of_day(start + ONE_DAY),
-            created_at__lt=start_of_day(until + ONE_DAY),
-        )
-        .order_by()
-        .values_list(LocalDate("created_at"), Value(NOT_ASSESSED))
-        .annotate(n=Count("*")),
-    }
-    ctes, selects, params = [], [], []
-    for kind, queryset in parts.items():
-        sql, part_params = queryset.query.sql_with_params()
-        ctes.append(f"{kind} (day, status, n) AS ({sql})")
-        selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
-        params += part_params
-    # Whole weeks before `until`: 0 for the last seven days, 1 before that...
-    if connection.vendor == "sqlite":
-        week = "CAST((julianday(%s) - julianday(t.day)) / 7 AS INTEGER)"
-    else:
-        week = "(CAST(%s AS DATE) - t.day) / 7"  # date - date is a number of days
-    sql = f"""
-        WITH {", ".join(ctes)}
-        SELECT t.kind, {week}, t.status, SUM(t.n)
-          FROM ({" UNION ALL ".join(selects)}) t
-         GROUP BY 1, 2, 3
-    """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, until])
-        rows = cursor.fetchall()
-    counts = {kind: defaultdict(lambda: defaultdict(int)) for kind in parts}
-    for kind, week, status, n in rows:
-        counts[kind][week][status] += n
-    started, ended = counts["started"], counts["ended"]
-    created = defaultdict(int, {k: n[NOT_ASSESSED] for k, n in counts["created"].items()})
-
-    # "Not yet assessed" is whatever is left: commitments with no period yet, and the
-    # (rare) periods whose status is itself "not yet assessed".
-    assessed = {s: n for s, n in end_counts.items() if s != NOT_ASSESSED}
-    total = sum(end_counts.values())
-    points = [TrendPoint(until, dict(end_counts))]
-    for k in range(weeks):
-        for status, n in started[k].items():
-            if status != NOT_ASSESSED:
-                assessed[status] -= n
-        for status, n in ended[k].items():
-            if status != NOT_ASSESSED:
-                assessed[status] += n
-        total -= created[k]
-        counts = {**assessed, NOT_ASSESSED: total - sum(assessed.values())}
-        points.append(TrendPoint(until - dt.timedelta(weeks=k + 1), counts))
-    points.reverse()
-    return points
-
-
-def worsened(*, since, until, scope=Scope()):
-    """Commitments whose status on `until` is worse than the day before `since`.
-
-    [(commitment id, status before, status after)], the biggest fall first. Only a
-    commitment with a status period starting in the range can have changed.
-    """
-    changed = StatusPeriod.objects.filter(valid_from__gte=since, valid_from__lte=until)
-    rows = (
-        scope.commitments()
-        .filter(pk__in=changed.values("commitment_id"))
-        .order_by()
-        .annotate(before=_status_on(since - ONE_DAY), after=_status_on(until))
-        .values_list("id", "before", "after")
-    )
-    worse = [
-        (pk, before or NOT_ASSESSED, after or NOT_ASSESSED)
-        for pk, before, after in rows
-        if Status.got_worse(before or NOT_ASSESSED, after or NOT_ASSESSED)
-    ]
-    worse.sort(key=lambda row: (Status(row[2]).rank - Status(row[1]).rank, row[0]))
-    return worse
-
-
-@dataclasses.dataclass
-class Changes:
-    """Accepted status updates that became known between `since` and `until` (inclusive)."""
-
-    since: dt.date
-    until: dt.date
-    updates: int
-    commitments: int
-    groups: list  # [(commitment, [update, ...])]: the latest updates, newest first
-
-    @property
-    def shown(self):
-        return sum(len(updates) for _, updates in self.groups)
-
-
-def status_changes(*, since, until, scope=Scope(), limit=50):
-    """Two queries: the totals, and the latest `limit` updates grouped by commitment."""
-    updates = (
-        StatusUpdate.objects.accepted()
-        .filter(*scope.conditions("commitment"))
-        .filter(decided_at__gte=start_of_day(since), decided_at__lt=start_of_day(until + ONE_DAY))
-    )
-    totals = updates.order_by().aggregate(
-        updates=Count("id"), commitments=Count("commitment", distinct=True)
-    )
-    groups = {}
-    people = ["first_name", "last_name", "username"]
-    latest = (
-        updates.select_related("commitment", "author", "decided_by")
-        # Only what the dashboard shows: rows of three models are costly to build.
-        .only(
-            "commitment__reference",
-            "commitment__title",
-            "status",
-            "previous_status",
-            "as_of",
-            "decided_at",
-            *(f"{person}__{name}" for person in ("author", "decided_by") for name in people),
-        )
-        .order_by("-decided_at", "-id")
-    )
-    for update in latest[:limit]:
-        groups.setdefault(update.commitment_id, (update.commitment, []))[1].append(update)
-    return Changes(
-        since=since,
-        until=until,
-        updates=totals["updates"],
-        commitments=totals["commitments"],
-        groups=list(groups.values()),
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class Option:
     label: str
@@ -481,61 +301,10 @@ def dashboard_choices():
         for pk, name, short in Party.objects.values_list("pk", "name", "short_name")
     }
     owners = {
-        user.pk: Option(user.get_full_name() or user.username, user.username)
+        user.pk: Option(display_name(user), user.username)
         for user in get_user_model()
         .objects.filter(Exists(Commitment.objects.filter(owner=OuterRef("pk"))))
         .only("pk", "username", "first_name", "last_name")
         .order_by("first_name", "last_name", "username")
     }
     return {"area": areas, "party": parties, "owner": owners}
-
-
-@dataclasses.dataclass
-class Dashboard:
-    day: dt.date
-    today: dt.date
-    scope: Scope
-    snapshot: Snapshot
-    trend: list  # [TrendPoint], weekly, oldest first
-    changes: Changes
-    worsened: list  # [(commitment, before, after)], at most `limit`
-    worsened_count: int
-    at_risk: list  # [(commitment, status, since, next review due)]
-    overdue: list  # [(commitment, next review due)]
-
-    @property
-    def is_past(self):
-        return self.day < self.today
-
-
-def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
-    """Everything the dashboard shows, as known on `day`.
-
-    Six queries whatever the data (five when no commitment needs naming): the snapshot,
-    the commitments that got worse, the named commitments, the trend, two for what
-    changed."""
-    snap = snapshot(day=day, today=today, scope=scope, limit=limit)
-    worse = worsened(since=since, until=until, scope=scope)
-    ids = {row[0] for row in snap.at_risk + snap.overdue + worse[:limit]}
-    commitments = {
-        c.pk: c
-        for c in Commitment.objects.filter(pk__in=ids)
-        .select_related("owner")
-        .only("reference", "title", "owner__first_name", "owner__last_name", "owner__username")
-        .annotate(status_since=_status_since(day))
-    }
-    return Dashboard(
-        day=day,
-        today=today,
-        scope=scope,
-        snapshot=snap,
-        trend=status_trend(until=day, weeks=weeks, end_counts=snap.tally.counts, scope=scope),
-        changes=status_changes(since=since, until=until, scope=scope),
-        worsened=[(commitments[pk], Status(b), Status(a)) for pk, b, a in worse[:limit]],
-        worsened_count=len(worse),
-        at_risk=[
-            (commitments[pk], Status(status), commitments[pk].status_since, due)
-            for pk, status, due in snap.at_risk
-        ],
-        overdue=[(commitments[pk], due) for pk, due in snap.overdue],
-    )

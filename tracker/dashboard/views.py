@@ -5,173 +5,22 @@ import datetime as dt
 import hashlib
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from .. import charts, dataversion, queries
+from .. import dataversion
 from ..access import role_required
 from ..htmx import is_swap, render_page, vary
-from ..models import EARLIEST_DATE, Status
-
-PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
-PERIOD_DAYS = {"7d": 7, "30d": 30}
-WINDOWS = {3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months"}
-DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
-# Dates before this are refused: nothing older is tracked, and date arithmetic must not
-# run off the calendar (a trend two years before 1 January 1 AD).
-EARLIEST = EARLIEST_DATE
-
-
-def html_attrs(attrs):
-    """Django's django/forms/widgets/attrs.html, in Python."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class Select(forms.Select):
-    """Django's Select, written out in Python to the same HTML.
-
-    Through the template engine, an include per option and two per attribute list, the
-    filters' hundred-odd options took longer than most of the dashboard's queries.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group_name for group_name, _, _ in widget["optgroups"]):
-            return super().render(name, value, attrs, renderer)
-        options = "".join(
-            f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-            f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
-            for _, group, _ in widget["optgroups"]
-            for option in group
-        )
-        return mark_safe(  # noqa: S308 - every value escaped above
-            f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>'
-            f"{options}\n</select>"
-        )
-
-
-class DashboardForm(forms.Form):
-    """The dashboard's query string. Bad values are reported and then ignored, never fatal."""
-
-    area = forms.TypedChoiceField(
-        label="Area",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such area; showing all areas."},
-    )
-    party = forms.TypedChoiceField(
-        label="Party",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such party; showing all parties."},
-    )
-    owner = forms.TypedChoiceField(
-        label="Owner",
-        coerce=int,
-        required=False,
-        empty_value=None,
-        widget=Select,
-        error_messages={"invalid_choice": "There is no such owner; showing everyone's."},
-    )
-    as_of = forms.DateField(
-        label="As of",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The as-of date is not a date (YYYY-MM-DD); showing today."},
-    )
-    period = forms.ChoiceField(
-        choices=[("", "")] + list(PERIODS.items()),
-        required=False,
-        error_messages={"invalid_choice": "Unknown period; showing the last 7 days."},
-    )
-    since = forms.DateField(
-        label="From",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The start of the period is not a date (YYYY-MM-DD)."},
-    )
-    until = forms.DateField(
-        label="To",
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "The end of the period is not a date (YYYY-MM-DD)."},
-    )
-    months = forms.TypedChoiceField(
-        choices=list(WINDOWS.items()),
-        coerce=int,
-        required=False,
-        empty_value=None,
-        error_messages={"invalid_choice": "Unknown trend window; showing 12 months."},
-    )
-
-    def __init__(self, data, *, choices, today):
-        super().__init__(data)
-        self.today = today
-        everything = {"area": "All areas", "party": "All parties", "owner": "Everyone"}
-        for name, label in everything.items():
-            options = [(pk, option.label) for pk, option in choices[name].items()]
-            self.fields[name].choices = [("", label), *options]
-
-    def clean_as_of(self):
-        day = self.cleaned_data["as_of"]
-        if day and day > self.today:
-            raise forms.ValidationError(
-                f"{day:%d %b %Y} is in the future: nothing is known about it yet; showing today."
-            )
-        if day and day < EARLIEST:
-            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}; showing today.")
-        return day
-
-    def _clean_in_range(self, name):
-        day = self.cleaned_data[name]
-        if day and day < EARLIEST:
-            raise forms.ValidationError(f"The tracker starts in {EARLIEST:%Y}.")
-        return day
-
-    def clean_since(self):
-        return self._clean_in_range("since")
-
-    def clean_until(self):
-        return self._clean_in_range("until")
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        latest = data.get("as_of") or self.today
-        if until and until > latest:
-            self.add_error(
-                "until",
-                f"The period cannot end after {latest:%d %b %Y}; showing the last 7 days.",
-            )
-        if since and until and since > until:
-            self.add_error("since", "The period starts after it ends; showing the last 7 days.")
-            data.pop("until", None)
-        return data
-
-    def notices(self):
-        return [message for errors in self.errors.values() for message in errors]
+from ..models import Status
+from . import charts, fragments, overview, queries
+from .forms import DEFAULT_MONTHS, DEFAULT_PERIOD, PERIOD_DAYS, PERIODS, WINDOWS, DashboardForm
 
 
 @dataclasses.dataclass
@@ -280,13 +129,21 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
                 (status, n, f"{url}&{STATUS_PARAMS[status]}" if n else None)
                 for status, n in tally.items()
             ]
+        overdue_url = f"{url}&overdue=1" if key is not None and tally.overdue else None
         rows.append(
             {
                 "label": option.label if option else none_label,
                 "tally": tally,
                 "url": url,
                 "cells": cells,
-                "overdue_url": f"{url}&overdue=1" if key is not None and tally.overdue else None,
+                "overdue_url": overdue_url,
+                # What the row's cells show: total, a count per status, overdue, each with
+                # its link (or None).
+                "counts": [
+                    (tally.total, url),
+                    *((n, cell_url) for _status, n, cell_url in cells),
+                    (tally.overdue, overdue_url),
+                ],
                 "bar": charts.stacked_bar(tally.counts, width=100),
             }
         )
@@ -339,12 +196,46 @@ def dashboard(request):
     return render_page(request, "tracker/dashboard_page.html", context)
 
 
+def trend_context(data):
+    """The trend's chart and table. It starts at the first week with a commitment: a fresh
+    install has no empty year before its first week."""
+    trend = charts.from_first_data(data.trend)
+    chart = charts.trend_chart(trend) if len(trend) > 1 else None
+    rows = [
+        (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
+        for p in reversed(trend)
+    ]
+    return {
+        "chart": chart,
+        "trend": trend,
+        "fragments": {
+            "trend_rows": fragments.render("trend_rows", rows=rows),
+            "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
+            "change_groups": fragments.render("change_groups", groups=data.changes.groups),
+        },
+    }
+
+
+def breakdowns(links, choices, snap):
+    """(dimension, title, rows, the rows drawn) for each breakdown table."""
+    tables = [
+        ("area", "By area", snap.by_area, None),
+        ("party", "By party", snap.by_party, None),
+        ("owner", "By owner", snap.by_owner, "Nobody"),
+    ]
+    result = []
+    for name, title, tallies, none_label in tables:
+        rows = breakdown_rows(links, name, choices[name], tallies, none_label)
+        result.append((name, title, rows, fragments.render("breakdown_rows", rows=rows)))
+    return result
+
+
 def render_dashboard(request, region_only=False):
     today = timezone.localdate()
     choices = queries.dashboard_choices()
     form = DashboardForm(request.GET, choices=choices, today=today)
     options = resolve(form, today)
-    data = queries.dashboard(
+    data = overview.dashboard(
         day=options.day,
         today=today,
         since=options.since,
@@ -375,11 +266,7 @@ def render_dashboard(request, region_only=False):
         "attention_fall": -attention_change,
         "worsened_more": data.worsened_count - len(data.worsened),
         "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
-        "trend_rows": [
-            (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
-            for p in reversed(data.trend)
-        ],
-        "chart": charts.trend_chart(data.trend),
+        **trend_context(data),
         "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
         "links": {
             "all": links(),
@@ -397,15 +284,7 @@ def render_dashboard(request, region_only=False):
         "windows": [
             (months, label, options.url(months=months)) for months, label in WINDOWS.items()
         ],
-        "breakdowns": [
-            ("area", "By area", breakdown_rows(links, "area", choices["area"], snap.by_area)),
-            ("party", "By party", breakdown_rows(links, "party", choices["party"], snap.by_party)),
-            (
-                "owner",
-                "By owner",
-                breakdown_rows(links, "owner", choices["owner"], snap.by_owner, "Nobody"),
-            ),
-        ],
+        "breakdowns": breakdowns(links, choices, snap),
         "statuses": queries.STATUS_ORDER,
         "nav_section": "dashboard",
     }

@@ -8,7 +8,7 @@ print stylesheet.
 import dataclasses
 import math
 
-from .models import Status
+from ..models import Status
 from .queries import STATUS_ORDER
 
 
@@ -98,6 +98,16 @@ class TrendChart:
     x_ticks: list
     columns: list
     summary: str
+
+    @property
+    def plot_height(self):
+        return self.bottom - self.top
+
+
+def from_first_data(points):
+    """The trend's points from the first week that counts any commitment (or none)."""
+    first = next((i for i, p in enumerate(points) if p.total), len(points))
+    return points[first:]
 
 
 def trend_chart(points, *, width=960, height=300):

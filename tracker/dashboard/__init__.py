@@ -1,0 +1,1 @@
+"""The manager dashboard: its queries, form, view and chart geometry."""

@@ -1,0 +1,189 @@
+"""The dashboard's history: the weekly trend, what got worse and what changed in a period."""
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    Value,
+)
+
+from ..models import (
+    Status,
+    StatusPeriod,
+    StatusUpdate,
+)
+
+# ---------------------------------------------------------------------------------------
+# The dashboard
+#
+# Each function below issues a fixed number of queries whatever the data size, and none
+# reads the whole history:
+# - the state on a day comes from the copied `current_*` fields (today) or, for a past day,
+#   from one index seek per commitment into StatusPeriod and StatusUpdate: the cost grows
+#   with the number of commitments, never with the length of their history;
+# - the trend walks back from that state, week by week, by the status periods that started
+#   or ended in the window, so it reads only the window's periods;
+# - "what changed" and "got worse" read only the chosen period's updates and periods.
+# A commitment counts from the day it was created; before its first accepted update is
+# known it is "not yet assessed".
+from .queries import NOT_ASSESSED, ONE_DAY, LocalDate, Scope, _status_on, start_of_day
+
+
+@dataclasses.dataclass
+class TrendPoint:
+    day: dt.date
+    counts: dict  # status -> count
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+
+# Long (about 70 lines): one query and the walk back over its rows, which read best together.
+def status_trend(*, until, weeks, end_counts, scope=Scope()):
+    """The status distribution at the end of each of `weeks` weeks up to `until`, oldest first.
+
+    Walks back from `end_counts` (the snapshot on `until`): a period that started in a week
+    was not yet there before it, one that ended was; a commitment created in a week did not
+    exist before it. One query over the window's rows only: each part is counted by day
+    first, in the order of its index, and only those counts are put into weeks.
+    """
+    start = until - dt.timedelta(weeks=weeks)
+    periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
+    parts = {
+        "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
+        .values_list("valid_from", "status")
+        .annotate(n=Count("*")),
+        "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
+        .values_list("valid_to", "status")
+        .annotate(n=Count("*")),
+        "created": scope.commitments()
+        .filter(
+            created_at__gte=start_of_day(start + ONE_DAY),
+            created_at__lt=start_of_day(until + ONE_DAY),
+        )
+        .order_by()
+        .values_list(LocalDate("created_at"), Value(NOT_ASSESSED))
+        .annotate(n=Count("*")),
+    }
+    ctes, selects, params = [], [], []
+    for kind, queryset in parts.items():
+        sql, part_params = queryset.query.sql_with_params()
+        ctes.append(f"{kind} (day, status, n) AS ({sql})")
+        selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
+        params += part_params
+    # Whole weeks before `until`: 0 for the last seven days, 1 before that...
+    if connection.vendor == "sqlite":
+        week = "CAST((julianday(%s) - julianday(t.day)) / 7 AS INTEGER)"
+    else:
+        week = "(CAST(%s AS DATE) - t.day) / 7"  # date - date is a number of days
+    sql = f"""
+        WITH {", ".join(ctes)}
+        SELECT t.kind, {week}, t.status, SUM(t.n)
+          FROM ({" UNION ALL ".join(selects)}) t
+         GROUP BY 1, 2, 3
+    """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, until])
+        rows = cursor.fetchall()
+    counts = {kind: defaultdict(lambda: defaultdict(int)) for kind in parts}
+    for kind, week, status, n in rows:
+        counts[kind][week][status] += n
+    started, ended = counts["started"], counts["ended"]
+    created = defaultdict(int, {k: n[NOT_ASSESSED] for k, n in counts["created"].items()})
+
+    # "Not yet assessed" is whatever is left: commitments with no period yet, and the
+    # (rare) periods whose status is itself "not yet assessed".
+    assessed = {s: n for s, n in end_counts.items() if s != NOT_ASSESSED}
+    total = sum(end_counts.values())
+    points = [TrendPoint(until, dict(end_counts))]
+    for k in range(weeks):
+        for status, n in started[k].items():
+            if status != NOT_ASSESSED:
+                assessed[status] -= n
+        for status, n in ended[k].items():
+            if status != NOT_ASSESSED:
+                assessed[status] += n
+        total -= created[k]
+        counts = {**assessed, NOT_ASSESSED: total - sum(assessed.values())}
+        points.append(TrendPoint(until - dt.timedelta(weeks=k + 1), counts))
+    points.reverse()
+    return points
+
+
+def worsened(*, since, until, scope=Scope()):
+    """Commitments whose status on `until` is worse than the day before `since`.
+
+    [(commitment id, status before, status after)], the biggest fall first. Only a
+    commitment with a status period starting in the range can have changed.
+    """
+    changed = StatusPeriod.objects.filter(valid_from__gte=since, valid_from__lte=until)
+    rows = (
+        scope.commitments()
+        .filter(pk__in=changed.values("commitment_id"))
+        .order_by()
+        .annotate(before=_status_on(since - ONE_DAY), after=_status_on(until))
+        .values_list("id", "before", "after")
+    )
+    worse = [
+        (pk, before or NOT_ASSESSED, after or NOT_ASSESSED)
+        for pk, before, after in rows
+        if Status.got_worse(before or NOT_ASSESSED, after or NOT_ASSESSED)
+    ]
+    worse.sort(key=lambda row: (Status(row[2]).rank - Status(row[1]).rank, row[0]))
+    return worse
+
+
+@dataclasses.dataclass
+class Changes:
+    """Accepted status updates that became known between `since` and `until` (inclusive)."""
+
+    since: dt.date
+    until: dt.date
+    updates: int
+    commitments: int
+    groups: list  # [(commitment, [update, ...])]: the latest updates, newest first
+
+    @property
+    def shown(self):
+        return sum(len(updates) for _, updates in self.groups)
+
+
+def status_changes(*, since, until, scope=Scope(), limit=50):
+    """Two queries: the totals, and the latest `limit` updates grouped by commitment."""
+    updates = (
+        StatusUpdate.objects.accepted()
+        .filter(*scope.conditions("commitment"))
+        .filter(decided_at__gte=start_of_day(since), decided_at__lt=start_of_day(until + ONE_DAY))
+    )
+    totals = updates.order_by().aggregate(
+        updates=Count("id"), commitments=Count("commitment", distinct=True)
+    )
+    groups = {}
+    people = ["first_name", "last_name", "username"]
+    latest = (
+        updates.select_related("commitment", "author", "decided_by")
+        # Only what the dashboard shows: rows of three models are costly to build.
+        .only(
+            "commitment__reference",
+            "commitment__title",
+            "status",
+            "previous_status",
+            "as_of",
+            "decided_at",
+            *(f"{person}__{name}" for person in ("author", "decided_by") for name in people),
+        )
+        .order_by("-decided_at", "-id")
+    )
+    for update in latest[:limit]:
+        groups.setdefault(update.commitment_id, (update.commitment, []))[1].append(update)
+    return Changes(
+        since=since,
+        until=until,
+        updates=totals["updates"],
+        commitments=totals["commitments"],
+        groups=list(groups.values()),
+    )

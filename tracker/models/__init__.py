@@ -1,0 +1,50 @@
+"""The domain model, one module per seam; import from here (`from tracker.models import X`)."""
+
+# Personal access tokens live with the API that uses them (tracker/api/models.py).
+from ..api.models import ApiToken
+from .audit import AuditAction, AuditEvent
+from .choices import (
+    EARLIEST_DATE,
+    STATUS_DEFINITIONS,
+    STATUS_RANKS,
+    Confidence,
+    Status,
+    choices_condition,
+)
+from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
+from .indicators import Direction, Indicator, Measurement, Qualifier
+from .reference import Area, Event, Party, PartyKind, Source, SourceKind
+from .roles import ANALYSTS, MANAGERS
+from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
+
+__all__ = [
+    "ANALYSTS",
+    "ApiToken",
+    "EARLIEST_DATE",
+    "MANAGERS",
+    "STATUS_DEFINITIONS",
+    "STATUS_RANKS",
+    "Area",
+    "AuditAction",
+    "AuditEvent",
+    "Commitment",
+    "CommitmentParty",
+    "CommitmentQuerySet",
+    "Confidence",
+    "Direction",
+    "Event",
+    "Evidence",
+    "Indicator",
+    "Measurement",
+    "Party",
+    "PartyKind",
+    "Qualifier",
+    "ReviewState",
+    "Source",
+    "SourceKind",
+    "Status",
+    "StatusPeriod",
+    "StatusUpdate",
+    "StatusUpdateQuerySet",
+    "choices_condition",
+]

@@ -1,0 +1,194 @@
+"""Commitments and the parties bound by them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .. import derived, limits
+from .choices import Confidence, Status, choices_condition
+from .reference import Area, Event, Party
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("area", "owner", "event").prefetch_related(
+            models.Prefetch(
+                "commitment_parties",
+                queryset=CommitmentParty.objects.select_related("party"),
+            )
+        )
+
+    def overdue(self, today=None):
+        return self.filter(next_review_due__lt=today or timezone.localdate())
+
+    def involving(self, user):
+        return self.filter(Q(owner=user) | Q(assignees=user))
+
+
+class Commitment(models.Model):
+    reference = models.CharField(
+        max_length=40, unique=True, help_text="Short, human-friendly code, e.g. USCN-2023-FENT."
+    )
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True, max_length=limits.DESCRIPTION)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="commitments")
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
+    )
+    parties = models.ManyToManyField(Party, through="CommitmentParty", related_name="commitments")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_commitments",
+        help_text="The responsible analyst.",
+    )
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="assigned_commitments",
+        help_text="Other analysts who may record status updates.",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    review_cadence_days = models.PositiveIntegerField(
+        default=30, help_text="How often, in days, the status must be reviewed."
+    )
+    # Derived: the latest accepted update's as-of date (or creation) plus the cadence.
+    next_review_due = models.DateField(editable=False)
+    # Bumped on every edit of the descriptive fields, for conflict detection.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Copied from the latest accepted status update by services.refresh_official_status(),
+    # so lists and the dashboard never scan the history.
+    current_status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.NOT_ASSESSED, editable=False
+    )
+    current_progress = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    current_confidence = models.CharField(
+        max_length=10, choices=Confidence.choices, blank=True, editable=False
+    )
+    current_update = models.ForeignKey(
+        "StatusUpdate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    current_as_of = models.DateField(null=True, blank=True, editable=False)
+    last_update_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        excluded_fields=[
+            "current_status",
+            "current_progress",
+            "current_confidence",
+            "current_update",
+            "current_as_of",
+            "last_update_at",
+            "updated_at",
+        ]
+    )
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reference"]
+        indexes = [
+            models.Index(fields=["current_status", "reference"], name="tracker_cmt_status_idx"),
+            models.Index(fields=["next_review_due"], name="tracker_cmt_review_idx"),
+            models.Index(fields=["-last_update_at"], name="tracker_cmt_lastupd_idx"),
+            models.Index(fields=["title"], name="tracker_cmt_title_idx"),
+            # The dashboard counts today's commitments by area and by owner from these
+            # alone, in their order: due date and creation are there to be read, not sought.
+            models.Index(
+                fields=["area", "current_status", "next_review_due", "created_at"],
+                name="tracker_cmt_area_state_idx",
+            ),
+            models.Index(
+                fields=["owner", "current_status", "next_review_due", "created_at"],
+                name="tracker_cmt_owner_state_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_condition("current_status", Status),
+                name="tracker_commitment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_confidence="")
+                | choices_condition("current_confidence", Confidence),
+                name="tracker_commitment_confidence_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_progress__isnull=True)
+                | Q(current_progress__gte=0, current_progress__lte=100),
+                name="tracker_commitment_progress_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_cadence_days__gte=1), name="tracker_commitment_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")), name="tracker_commitment_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference}: {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.next_review_due = self.compute_next_review_due()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("commitment-detail", args=[self.reference])
+
+    @property
+    def status(self):
+        return Status(self.current_status)
+
+    def compute_next_review_due(self):
+        return derived.next_review_due(
+            current_as_of=self.current_as_of,
+            created_at=self.created_at,
+            cadence_days=self.review_cadence_days,
+        )
+
+    def is_overdue(self, today=None):
+        return self.next_review_due < (today or timezone.localdate())
+
+    def delivering_parties(self):
+        return [cp.party for cp in self.commitment_parties.all() if cp.must_deliver]
+
+
+class CommitmentParty(models.Model):
+    """A party bound by a commitment; `must_deliver` marks who has to act."""
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="commitment_parties"
+    )
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    must_deliver = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-must_deliver", "party__name"]
+        verbose_name = "party bound"
+        verbose_name_plural = "parties bound"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "party"], name="tracker_commitmentparty_unique"
+            ),
+        ]
+
+    def __str__(self):
+        role = "must deliver" if self.must_deliver else "bound"
+        return f"{self.party} ({role})"

@@ -1,0 +1,270 @@
+"""Status updates, their evidence, and the periods of each official status."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .. import limits
+from ..markup import render_markdown
+from ..people import display_name
+from .choices import Confidence, Status, choices_condition
+from .commitments import Commitment
+from .reference import Source
+
+
+class StatusUpdateQuerySet(models.QuerySet):
+    def accepted(self):
+        return self.filter(review_state=StatusUpdate.ReviewState.ACCEPTED)
+
+    def submitted(self):
+        return self.filter(review_state=StatusUpdate.ReviewState.SUBMITTED)
+
+    def official_order(self):
+        """Latest as-of date wins; ties go to the later acceptance, then the later record."""
+        return self.order_by("-as_of", "-decided_at", "-id")
+
+    def for_timeline(self):
+        return (
+            self.select_related("author", "decided_by", "revises")
+            .prefetch_related(
+                models.Prefetch("evidence", queryset=Evidence.objects.select_related("source"))
+            )
+            .order_by("-as_of", "-created_at", "-id")
+        )
+
+    def awaiting_decision_by(self, user):
+        """Updates waiting for a decision that this user may take (never their own)."""
+        return self.submitted().exclude(author=user)
+
+    def returned_to(self, user):
+        """The user's returned updates that no revision has answered yet."""
+        revised = StatusUpdate.objects.filter(revises=models.OuterRef("pk"))
+        return self.filter(author=user, review_state=StatusUpdate.ReviewState.RETURNED).exclude(
+            models.Exists(revised)
+        )
+
+
+class ReviewState(models.TextChoices):
+    SUBMITTED = "submitted", "Pending review"
+    ACCEPTED = "accepted", "Accepted"
+    RETURNED = "returned", "Returned"
+
+
+class StatusUpdate(models.Model):
+    """An assessment of a commitment at a date. Append-only: corrections are new updates."""
+
+    ReviewState = ReviewState
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, related_name="status_updates"
+    )
+    status = models.CharField(max_length=30, choices=Status.choices)
+    # The official status when this update was recorded: the timeline's "from".
+    previous_status = models.CharField(
+        max_length=30, choices=Status.choices, default=Status.NOT_ASSESSED
+    )
+    progress = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0–100 %, empty when not estimated."
+    )
+    confidence = models.CharField(max_length=10, choices=Confidence.choices)
+    assessment = models.TextField(blank=True, max_length=limits.ASSESSMENT)
+    # The assessment's Markdown rendered once, when it is written (see markup.py).
+    assessment_html = models.TextField(blank=True, editable=False)
+    as_of = models.DateField(help_text="When the situation was observed.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status_updates",
+        help_text="Empty for imported seed data.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    review_state = models.CharField(
+        max_length=10, choices=ReviewState.choices, default=ReviewState.SUBMITTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_updates",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True, max_length=limits.DECISION_COMMENT)
+    # A revision of a returned update, or a correction of an accepted one.
+    revises = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    # One form submission creates one update, however often it is posted.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+
+    objects = StatusUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-as_of", "-created_at", "-id"]
+        indexes = [
+            # The latest accepted update of each commitment.
+            models.Index(
+                fields=["commitment", "review_state", "-as_of", "-decided_at"],
+                name="tracker_upd_official_idx",
+            ),
+            # Most recent updates (what changed, feeds, exports).
+            models.Index(fields=["-created_at"], name="tracker_upd_recent_idx"),
+            models.Index(fields=["-decided_at"], name="tracker_upd_decided_idx"),
+            # Accepted updates decided in a period (the dashboard's "what changed"): without
+            # it SQLite scans every accepted update through the review-state index.
+            models.Index(
+                fields=["review_state", "-decided_at"], name="tracker_upd_state_decided_idx"
+            ),
+            # The review queue, oldest first.
+            models.Index(fields=["review_state", "created_at"], name="tracker_upd_queue_idx"),
+            models.Index(fields=["author", "review_state"], name="tracker_upd_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=choices_condition("status", Status), name="tracker_update_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_condition("previous_status", Status),
+                name="tracker_update_previous_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=choices_condition("confidence", Confidence),
+                name="tracker_update_confidence_valid",
+            ),
+            models.CheckConstraint(
+                condition=choices_condition("review_state", ReviewState),
+                name="tracker_update_review_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__gte=0, progress__lte=100),
+                name="tracker_update_progress_range",
+            ),
+            # A decision always says when it was taken; a pending update has none.
+            models.CheckConstraint(
+                condition=(Q(review_state="submitted") & Q(decided_at__isnull=True))
+                | (~Q(review_state="submitted") & Q(decided_at__isnull=False)),
+                name="tracker_update_decision_dated",
+            ),
+            # A key is the author's own, on one commitment: another analyst's key never
+            # collides with theirs.
+            models.UniqueConstraint(
+                fields=["author", "commitment", "idempotency_key"],
+                name="tracker_update_idempotency_key_per_author",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.reference} {self.get_status_display()} as of {self.as_of}"
+
+    def save(self, *args, **kwargs):
+        self.assessment_html = render_markdown(self.assessment)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.commitment.get_absolute_url()}#update-{self.pk}"
+
+    @property
+    def status_obj(self):
+        return Status(self.status)
+
+    @property
+    def previous_status_obj(self):
+        return Status(self.previous_status)
+
+    @property
+    def changes_status(self):
+        return self.status != self.previous_status
+
+    @property
+    def decided_how(self):
+        """Who decided, in words: "by Maria Manager", "by the seed import", or "on
+        recording (no review step)"."""
+        if self.decided_by_id:
+            return f"by {display_name(self.decided_by)}"
+        if self.author_id is None:
+            return "by the seed import"
+        return "on recording (no review step)"
+
+    @property
+    def is_pending(self):
+        return self.review_state == self.ReviewState.SUBMITTED
+
+    @property
+    def is_accepted(self):
+        return self.review_state == self.ReviewState.ACCEPTED
+
+    @property
+    def is_returned(self):
+        return self.review_state == self.ReviewState.RETURNED
+
+
+class Evidence(models.Model):
+    """A verbatim quote from a source, supporting one status update."""
+
+    status_update = models.ForeignKey(
+        StatusUpdate, on_delete=models.PROTECT, related_name="evidence"
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="evidence")
+    quote = models.TextField(max_length=limits.QUOTE)
+    speaker = models.CharField(max_length=200, blank=True)
+    locator = models.CharField(
+        max_length=100, blank=True, help_text="Page, paragraph or timestamp."
+    )
+
+    class Meta:
+        ordering = ["status_update", "id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self):
+        return f"“{self.quote[:60]}” ({self.source.title[:40]})"
+
+
+class StatusPeriod(models.Model):
+    """The official status of a commitment as known over a span of dates.
+
+    Derived from accepted updates by services.refresh_official_status(): on a date D the
+    known updates are those with as_of <= D and accepted on or before D, and the official
+    one is the latest by as-of date. Lets the dashboard's as-of view and trend count
+    periods instead of scanning the history.
+    """
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="status_periods"
+    )
+    status_update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=30, choices=Status.choices)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Exclusive; empty while current.")
+
+    class Meta:
+        ordering = ["commitment", "valid_from"]
+        indexes = [
+            models.Index(fields=["valid_from", "valid_to"], name="tracker_period_span_idx"),
+            models.Index(fields=["valid_to"], name="tracker_period_to_idx"),
+            # The dashboard reads these without touching the table: a commitment's status
+            # on a date (one seek each), and the periods starting or ending in the trend.
+            models.Index(
+                fields=["commitment", "valid_from", "status"], name="tracker_period_status_on_idx"
+            ),
+            models.Index(fields=["valid_from", "status"], name="tracker_period_from_status_idx"),
+            models.Index(fields=["valid_to", "status"], name="tracker_period_to_status_idx"),
+            models.Index(
+                fields=["commitment", "valid_to", "status"], name="tracker_period_ended_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "valid_from"], name="tracker_period_start_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="tracker_period_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment_id} {self.status} {self.valid_from}–{self.valid_to or ''}"
