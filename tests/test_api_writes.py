@@ -138,6 +138,9 @@ WEB_FIELD = {"evidence": "evidence-0-quote"}
         ),
         ({"evidence": [{"quote": "q", "new_source": {"title": "T", "url": "no"}}]}, None),
         ({"revises": 999999}, "revises"),
+        ({"assessment": "x" * 10_001}, "assessment"),
+        ({"evidence": [{"quote": "q" * 5_001, "source": 1}]}, "evidence[0].quote"),
+        ({"evidence": [{"quote": "q", "speaker": "s" * 201, "source": 1}]}, "evidence[0].speaker"),
     ],
 )
 def test_it_refuses_what_the_web_form_refuses(client, analyst, commitment, source, change, field):

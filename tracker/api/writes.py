@@ -121,8 +121,8 @@ def form_errors(form, formset=None):
     return errors
 
 
-def idempotency_key(request, commitment):
-    """The Idempotency-Key header, scoped to the caller and the commitment; None if absent."""
+def idempotency_key(request):
+    """The Idempotency-Key header as the service's key; None if absent, 400 if malformed."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -131,8 +131,8 @@ def idempotency_key(request, commitment):
             "The Idempotency-Key header must be 1 to 200 visible ASCII characters.",
             kind="invalid-body",
         )
-    scoped = f"{request.user.pk}:{commitment.pk}:{key}".encode()
-    return "api-" + hashlib.sha256(scoped).hexdigest()[:60]
+    # The service scopes keys to the author and the commitment; hashed to fit its 64 characters.
+    return "api-" + hashlib.sha256(key.encode()).hexdigest()[:60]
 
 
 def same_request(update, data, items):
@@ -218,7 +218,7 @@ def commitment_updates(request, reference):
         return commitment_updates_get(request, reference)
     require(request, access.is_analyst)
     commitment = access.commitment_for_update(request, reference)
-    key = idempotency_key(request, commitment)
+    key = idempotency_key(request)
     data = update_form_data(body(request))
     form = RecordUpdateForm(data, commitment=commitment, user=request.user)
     formset = evidence_formset(data)
@@ -231,14 +231,8 @@ def commitment_updates(request, reference):
         update, created = services.record_status_update(
             commitment=commitment,
             author=request.user,
-            status=cleaned["status"],
-            confidence=cleaned["confidence"],
-            as_of=cleaned["as_of"],
-            progress=cleaned["progress"],
-            assessment=cleaned["assessment"].strip(),
-            evidence=formset.evidence_items(),
-            revises=cleaned["revises"],
             idempotency_key=key,
+            **form.update_fields(formset),
         )
     except ValidationError as exc:
         if key_reused(exc):
@@ -347,16 +341,9 @@ def indicator_measurements(request, pk):
     form = MeasurementForm(data)
     if not form.is_valid():
         raise invalid(form_errors(form))
-    cleaned = form.cleaned_data
     try:
         measurement = services.record_measurement(
-            indicator=indicator,
-            value=cleaned["value"],
-            qualifier=cleaned["qualifier"],
-            measured_on=cleaned["measured_on"],
-            note=cleaned["note"].strip(),
-            source=cleaned["source"] or form.new_source(),
-            recorded_by=request.user,
+            indicator=indicator, recorded_by=request.user, **form.measurement_fields()
         )
     except ValidationError as exc:
         raise invalid({json_path(k): v for k, v in exc.message_dict.items()}) from exc
