@@ -31,11 +31,13 @@ setup: check-python $(STAMP)
 	$(PY) manage.py load_seed
 	$(PY) manage.py create_demo_accounts
 
+# The web server, the task worker (emails, notifications) and the scheduler, from the
+# Procfile; one Ctrl-C stops all three.
 run: setup
 	@echo
 	@echo "Commitment Tracker: http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
-	@echo "Demo accounts: analyst, manager, admin (password above)."
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Demo accounts: analyst, manager, admin (password above). Emails print below (worker)."
+	exec $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 test: setup
 	$(VENV)/bin/ruff check .

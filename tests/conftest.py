@@ -21,6 +21,10 @@ def _test_settings(settings):
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
     # The API throttle counts in a cache that outlives a test; test_api_tokens.py turns it on.
     settings.TRACKER_API_RATE = None
+    # Tasks run at once, in the test's process (on commit: see django_capture_on_commit_callbacks);
+    # tests/test_notification_worker.py runs the real worker against a real database.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TRACKER_BASE_URL = "https://tracker.example.org"
 
 
 def recreate_role_groups():

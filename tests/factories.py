@@ -134,6 +134,22 @@ def days_ago(n):
     return timezone.localdate() - dt.timedelta(days=n)
 
 
+def make_notification(recipient, commitment, *, kind="status_changed", read=False, **fields):
+    from tracker.notifications.models import Notification
+
+    n = next(_seq)
+    return Notification.objects.create(
+        recipient=recipient,
+        kind=kind,
+        event_key=fields.pop("event_key", f"test:{n}"),
+        commitment=commitment,
+        title=fields.pop("title", f"{commitment.reference}: notification {n}"),
+        url=commitment.get_absolute_url(),
+        read_at=timezone.now() if read else None,
+        **fields,
+    )
+
+
 def edit_form_data(commitment, **changes):
     """The commitment edit form as a manager would post it unchanged, plus `changes`."""
     commitment.refresh_from_db()

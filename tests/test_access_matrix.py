@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
 from tracker.models import AuditEvent, Measurement, StatusUpdate
+from tracker.notifications.mail import unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,27 @@ EXPECTED = {
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
+    # Notifications: everyone with a role has their own; one-click unsubscribe needs no sign-in.
+    "notification-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "notification-read": {
+        "GET": POST_ONLY,
+        # The analyst's own notification; anyone else's is as good as missing.
+        "POST": {**ANY_ROLE, "analyst": "ok", "other_analyst": 404, "manager": 404, "admin": 404},
+    },
+    "notification-read-all": {"GET": POST_ONLY, "POST": EVERYONE_READS},
+    "notification-preferences": {
+        "GET": EVERYONE_READS,
+        "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
+    },
+    "notification-unsubscribe": {
+        "GET": dict.fromkeys(ROLES, "ok"),
+        "POST": dict.fromkeys(ROLES, "ok"),
+    },
+    "commitment-follow": {
+        "GET": POST_ONLY,
+        "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
+    },
+    "area-follow": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")}},
     "favicon": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Django's auth views.
     "login": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, "form-error")},
@@ -199,6 +221,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     indicator = factories.make_indicator(commitment)
     source = factories.make_source()
     token = factories.make_token(analyst)
+    notification = factories.make_notification(analyst, commitment)
     users = {
         "anonymous": None,
         "outsider": outsider,
@@ -212,6 +235,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "indicator": indicator,
         "source": source,
         "token": token,
+        "notification": notification,
         "users": users,
         "analyst": analyst,
     }
@@ -238,6 +262,12 @@ def url_for(name, world, fresh_update, kwargs_only=False):
         kwargs = {"pk": world["indicator"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
+    elif name == "area-follow":
+        kwargs = {"slug": world["commitment"].area.slug}
+    elif name == "notification-read":
+        kwargs = {"pk": world["notification"].pk}
+    elif name == "notification-unsubscribe":
+        kwargs = {"token": unsubscribe_token(world["analyst"], "status_changed")}
     if kwargs_only:
         return kwargs
     return reverse(name, kwargs=kwargs)

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from pytest_django.asserts import assertContains
 
@@ -110,25 +109,6 @@ def test_with_the_review_step_off_updates_are_accepted_on_creation(commitment, a
     assert update.is_accepted
     commitment.refresh_from_db()
     assert commitment.current_status == Status.STALLED
-
-
-def test_the_analyst_is_emailed_when_an_update_is_returned_or_accepted(
-    commitment, analyst, manager, django_capture_on_commit_callbacks
-):
-    analyst.email = "alice@example.org"
-    analyst.save()
-    first = factories.record(commitment, author=analyst)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.return_update(update=first, manager=manager, comment="Which regulation?")
-    second = factories.record(commitment, author=analyst, revises=first)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.accept_update(update=second, manager=manager)
-    assert [m.subject for m in mail.outbox] == [
-        "[Commitment Tracker] USCN-TEST: update returned",
-        "[Commitment Tracker] USCN-TEST: update accepted",
-    ]
-    assert "Which regulation?" in mail.outbox[0].body
-    assert mail.outbox[0].to == ["alice@example.org"]
 
 
 # The review queue -----------------------------------------------------------------

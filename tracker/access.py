@@ -183,3 +183,23 @@ def commitment_for_edit(request, reference):
     if not can_edit(request.user, commitment):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+# Notifications (tracker/notifications)
+
+
+def may_be_notified(user):
+    """Only active users with a role are told anything (checked again when an email leaves)."""
+    return user.is_active and has_role(user)
+
+
+def sees_every_overdue_review(user):
+    """A digest lists every overdue review for managers, only their own for analysts."""
+    return is_manager(user)
+
+
+def own_notification(request, pk):
+    """A notification of this user's; anyone else's is as good as missing (404)."""
+    from .notifications.models import Notification
+
+    return get_object_or_404(Notification, pk=pk, recipient=request.user)

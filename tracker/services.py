@@ -7,11 +7,8 @@ written in exactly one place: refresh_official_status().
 import dataclasses
 import logging
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import access, audit, derived
@@ -26,6 +23,8 @@ from .models import (
     StatusPeriod,
     StatusUpdate,
 )
+from .notifications import events as notifications
+from .notifications.models import Kind
 
 log = logging.getLogger("tracker.services")
 
@@ -232,7 +231,9 @@ def record_status_update(
 
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=derived.last_update_at())
     if accept_now:
-        refresh_official_status(commitment)
+        announce_status_change(update, refresh_official_status(commitment))
+    else:
+        notifications.announce(Kind.UPDATE_SUBMITTED, update_id=update.pk)
     if author is not None:
         audit.record(
             AuditAction.STATUS_UPDATE,
@@ -285,30 +286,8 @@ def _decide(update, *, manager, state, comment):
         target=update.commitment.reference,
         detail=f"update {update.pk}" + (f": {comment}" if comment else ""),
     )
-    transaction.on_commit(lambda: notify_author(update))
+    notifications.announce(Kind.UPDATE_DECIDED, update_id=update.pk)
     return update
-
-
-def notify_author(update):
-    """Email the analyst when their update is accepted or returned (if they have an address)."""
-    author = update.author
-    if not (settings.TRACKER_EMAIL_NOTIFICATIONS and author and author.email):
-        return
-    commitment = update.commitment
-    verb = "accepted" if update.is_accepted else "returned"
-    body = render_to_string(
-        "tracker/email/decision.txt", {"update": update, "commitment": commitment, "verb": verb}
-    )
-    try:
-        send_mail(
-            f"[Commitment Tracker] {commitment.reference}: update {verb}",
-            body,
-            None,
-            [author.email],
-        )
-    except OSError:
-        # A mail server being down must not undo a recorded decision.
-        log.exception("could not email %s about update %s", author.email, update.pk)
 
 
 @transaction.atomic
@@ -316,8 +295,15 @@ def accept_update(*, update, manager, comment=""):
     update = _decide(
         update, manager=manager, state=StatusUpdate.ReviewState.ACCEPTED, comment=comment
     )
-    refresh_official_status(update.commitment)
+    announce_status_change(update, refresh_official_status(update.commitment))
     return update
+
+
+def announce_status_change(update, commitment):
+    """Followers hear of a change of the official status (not of every accepted update)."""
+    before, after = commitment.status_before_refresh, commitment.current_status
+    if before != after:
+        notifications.announce(Kind.STATUS_CHANGED, update_id=update.pk, before=before, after=after)
 
 
 @transaction.atomic
@@ -368,6 +354,7 @@ def refresh_official_status(commitment):
     # Lock the commitment before reading its history: two managers accepting updates of
     # one commitment at once would otherwise each write a result missing the other's.
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment.status_before_refresh = commitment.current_status
     accepted = list(
         StatusUpdate.objects.accepted()
         .filter(commitment_id=commitment.pk)

@@ -52,7 +52,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks_db",
+    "crontask",
     "tracker",
+    "tracker.notifications",
 ]
 
 MIDDLEWARE = [
@@ -215,10 +218,10 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-# Email: printed to the console in development, SMTP in production.
-if DEBUG:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-else:
+# Email: printed to the console in development, SMTP in production (EMAIL_BACKEND overrides:
+# console, smtp or locmem). Only the task worker sends mail, never a request.
+EMAIL_BACKEND_NAME = os.environ.get("EMAIL_BACKEND", "console" if DEBUG else "smtp")
+if EMAIL_BACKEND_NAME == "smtp":
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -228,17 +231,47 @@ else:
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": envbool("EMAIL_USE_TLS", True),
-                # A stalled relay must not hold a request (and its worker) for ever.
+                # A mail server that stops answering must not hold a worker for ever.
                 "timeout": envint("EMAIL_TIMEOUT", 10),
             },
         }
+    }
+else:
+    MAILERS = {
+        "default": {"BACKEND": f"django.core.mail.backends.{EMAIL_BACKEND_NAME}.EmailBackend"}
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
 # Product settings.
 # Managers sign off analysts' updates; with this off, updates are accepted on creation.
 TRACKER_REVIEW_REQUIRED = envbool("TRACKER_REVIEW_REQUIRED", True)
+# Notifications (tracker/notifications): email at all; links in emails start with the base URL.
 TRACKER_EMAIL_NOTIFICATIONS = envbool("TRACKER_EMAIL_NOTIFICATIONS", True)
+TRACKER_BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:8000")
+# A failed email is tried again after 1, 4, 16, 64 minutes… (base seconds, times 4 each time).
+TRACKER_EMAIL_RETRY_SECONDS = envint("TRACKER_EMAIL_RETRY_SECONDS", 60)
+TRACKER_EMAIL_MAX_ATTEMPTS = envint("TRACKER_EMAIL_MAX_ATTEMPTS", 6)
+# A claimed email not marked sent after this long belongs to a dead worker: sent again.
+TRACKER_EMAIL_LEASE_SECONDS = envint("TRACKER_EMAIL_LEASE_SECONDS", 300)
+# Owners and assignees hear of a review due this many days ahead, and when it is overdue.
+TRACKER_REVIEW_REMINDER_DAYS = envint("TRACKER_REVIEW_REMINDER_DAYS", 3)
+# Where the scheduled backup writes (var/backups by default).
+TRACKER_BACKUP_DIR = os.environ.get("TRACKER_BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+# Crontab lines in TIME_ZONE for `manage.py crontask`; "" (or an env var set to "") disables.
+TRACKER_SCHEDULES = {
+    name: os.environ.get(f"TRACKER_SCHEDULE_{name.upper()}", default)
+    for name, default in {
+        "sweep": "* * * * *",
+        "digests": "0 7 * * *",  # daily digests every morning, weekly ones on Monday
+        "review_reminders": "0 6 * * *",
+        "verify_integrity": "30 2 * * *",
+        "backup": "0 3 * * *",
+        "prune_records": "15 3 * * *",
+    }.items()
+}
+
+# Background tasks: a queue in the database, run by `manage.py db_worker` (see README).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TRACKER_DEFAULT_REVIEW_CADENCE_DAYS = 30
 # How long a rendered dashboard may be reused; it is keyed on the data version (every write
 # changes it) and the minute, so it is never stale. 0 turns the cache off.

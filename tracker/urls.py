@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .dashboard import views as dashboard
+from .notifications import views as notifications
 from .views import accounts, commitments, exports, health, review, tokens
 
 urlpatterns = [
@@ -29,6 +30,25 @@ urlpatterns = [
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
+    path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),
+    path(
+        "notifications/preferences/",
+        notifications.preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notifications.unsubscribe,
+        name="notification-unsubscribe",
+    ),
+    path(
+        "commitments/<str:reference>/follow/",
+        notifications.follow_commitment,
+        name="commitment-follow",
+    ),
+    path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
     path("settings/tokens/", tokens.token_list, name="token-list"),

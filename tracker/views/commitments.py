@@ -37,6 +37,7 @@ from ..models import (
     Source,
     Status,
 )
+from ..notifications.views import follow_context
 from ..people import display_name
 
 PAGE_SIZE = 25
@@ -187,6 +188,7 @@ def page_context(request, commitment, **extra):
         "records_directly": access.records_directly(user),
         "today": timezone.localdate(),
         "nav_section": "commitments",
+        **follow_context(user, commitment),
     }
     context["indicators"] = prepare_indicators(
         commitment, source_choices=source_choices, bound=extra.pop("measurement_form", None)
