@@ -29,6 +29,7 @@ EVERYONE_READS = {
 }
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
+WRITERS_INVALID = dict.fromkeys(["analyst", "other_analyst", "manager", "admin"], "invalid")
 
 EXPECTED = {
     # name: {"GET": {role: outcome}, "POST": {role: outcome}}
@@ -66,6 +67,22 @@ EXPECTED = {
         },
     },
     "source-search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-download": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-add": {"GET": {**EVERYONE_READS}, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    "source-add-document": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    # Without a passage to quote the page says so (422); managers never post updates.
+    "source-quote": {
+        "GET": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": "invalid",
+            "manager": 403,
+            "admin": "invalid",
+        },
+        "POST": GET_ONLY,
+    },
     "review-queue": {
         "GET": {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"},
         "POST": GET_ONLY,
@@ -92,6 +109,7 @@ EXPECTED = {
     "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Notifications: everyone with a role has their own; one-click unsubscribe needs no sign-in.
     "notification-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
@@ -219,7 +237,8 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     commitment = factories.make_commitment("MATRIX-1", owner=analyst)
     factories.record(commitment, status="in_progress")  # seed-style, accepted
     indicator = factories.make_indicator(commitment)
-    source = factories.make_source()
+    source = factories.make_source("Matrix source without text")
+    document = factories.make_document_source("Matrix document", text="A paragraph.")
     token = factories.make_token(analyst)
     notification = factories.make_notification(analyst, commitment)
     users = {
@@ -235,6 +254,7 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
         "indicator": indicator,
         "source": source,
         "token": token,
+        "document": document,
         "notification": notification,
         "users": users,
         "analyst": analyst,
@@ -260,6 +280,10 @@ def url_for(name, world, fresh_update, kwargs_only=False):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}
+    elif name in ("source-detail", "source-add-document"):
+        kwargs = {"pk": world["source"].pk}
+    elif name in ("source-download", "source-quote"):
+        kwargs = {"pk": world["document"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
     elif name == "area-follow":

@@ -140,6 +140,27 @@ def sees_returned_updates(user):
     return is_analyst(user)
 
 
+def recordable_commitments(user):
+    """The commitments this user may record status updates on (see can_record)."""
+    if is_admin(user):
+        return Commitment.objects.all()
+    if not in_group(user, ANALYSTS):
+        return Commitment.objects.none()
+    return Commitment.objects.involving(user).distinct()
+
+
+# The source library: everyone with a role reads it and downloads the originals (the reader
+# shows their text anyway); analysts and managers add documents; analysts quote from them.
+
+
+def can_add_sources(user):
+    return is_analyst(user) or is_manager(user)
+
+
+def can_quote(user):
+    return is_analyst(user)
+
+
 # Refusing
 
 

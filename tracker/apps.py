@@ -9,5 +9,7 @@ class TrackerConfig(AppConfig):
     def ready(self):
         # audit connects the sign-in signal receivers; dataversion installs its triggers.
         from . import audit, dataversion  # noqa: F401
+        from .search import index
 
         post_migrate.connect(dataversion.install, sender=self)
+        post_migrate.connect(index.install, sender=self)

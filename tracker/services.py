@@ -12,12 +12,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import access, audit, derived
+from .library import services as library
 from .models import (
     EARLIEST_DATE,
     AuditAction,
     Commitment,
     Evidence,
     Measurement,
+    Party,
     ReviewState,
     Source,
     StatusPeriod,
@@ -37,6 +39,9 @@ class EvidenceItem:
     new_source: dict | None = None
     speaker: str = ""
     locator: str = ""
+    speaker_party: Party | None = None
+    # Where the quote is in the source's text, when the form verified it already.
+    match: object = None
 
 
 class ReviewConflict(Exception):
@@ -221,12 +226,16 @@ def record_status_update(
 
     for item in evidence:
         source = item.source or Source.objects.create(**item.new_source)
+        fields = {"locator": item.locator}
+        if source.has_text:
+            fields = library.verified_fields(source, item.quote, match=item.match)
         Evidence.objects.create(
             status_update=update,
             source=source,
             quote=item.quote,
             speaker=item.speaker,
-            locator=item.locator,
+            speaker_party=item.speaker_party,
+            **fields,
         )
 
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=derived.last_update_at())

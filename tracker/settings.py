@@ -363,3 +363,13 @@ init_sentry(
     environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
     traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
 )
+
+# The source library (tracker/library/): uploaded documents and their limits.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"  # never served as such: originals download through a permission check
+TRACKER_SOURCE_MAX_BYTES = envint("TRACKER_SOURCE_MAX_BYTES", 20_000_000)
+TRACKER_SOURCE_MAX_PAGES = envint("TRACKER_SOURCE_MAX_PAGES", 2000)
+TRACKER_SOURCE_MAX_TEXT_CHARS = envint("TRACKER_SOURCE_MAX_TEXT_CHARS", 5_000_000)
+TRACKER_SOURCE_MAX_UNZIPPED_BYTES = envint("TRACKER_SOURCE_MAX_UNZIPPED_BYTES", 100_000_000)
+# Uploads up to the limit arrive in full; larger request bodies are refused by the form.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

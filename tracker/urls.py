@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
-from .views import accounts, commitments, exports, health, review, tokens
+from .views import accounts, commitments, exports, health, review, search, sources, tokens
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -22,6 +22,12 @@ urlpatterns = [
         name="indicator-add-measurement",
     ),
     path("sources/search/", commitments.source_search, name="source-search"),
+    path("sources/", sources.source_list, name="source-list"),
+    path("sources/new/", sources.source_add, name="source-add"),
+    path("sources/<int:pk>/", sources.source_detail, name="source-detail"),
+    path("sources/<int:pk>/document/", sources.source_add_document, name="source-add-document"),
+    path("sources/<int:pk>/original/", sources.source_download, name="source-download"),
+    path("sources/<int:pk>/quote/", sources.source_quote, name="source-quote"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/accept/", review.accept, name="review-accept"),
     path("review/<int:pk>/return/", review.return_, name="review-return"),
@@ -30,6 +36,7 @@ urlpatterns = [
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("search/", search.search, name="search"),
     path("notifications/", notifications.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
     path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),

@@ -13,6 +13,7 @@ from .choices import (
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
 from .indicators import Direction, Indicator, Measurement, Qualifier
+from .library import SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
@@ -42,6 +43,7 @@ __all__ = [
     "ReviewState",
     "Source",
     "SourceKind",
+    "SourceParagraph",
     "Status",
     "StatusPeriod",
     "StatusUpdate",

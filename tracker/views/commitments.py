@@ -29,6 +29,7 @@ from ..forms import (
     revision_initial,
 )
 from ..htmx import is_swap, render_page, vary
+from ..library import reader, statements
 from ..models import (
     Commitment,
     CommitmentParty,
@@ -133,7 +134,10 @@ def update_forms(request, commitment, *, source_choices, revising=None):
     """A fresh update form and evidence formset; prefilled when revising a returned update."""
     if revising is None:
         form = RecordUpdateForm(commitment=commitment, user=request.user)
-        return form, evidence_formset(source_choices=source_choices)
+        # "Quote this" in the source reader links here with the passage to cite.
+        quoted = reader.quote_prefill(request.GET) if request.method == "GET" else None
+        initial = [quoted] if quoted else None
+        return form, evidence_formset(source_choices=source_choices, initial=initial)
     initial, evidence = revision_initial(revising)
     form = RecordUpdateForm(initial=initial, commitment=commitment, user=request.user)
     return form, evidence_formset(source_choices=source_choices, initial=evidence)
@@ -178,6 +182,7 @@ def page_context(request, commitment, **extra):
         "commitment": commitment,
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
+        "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
         "assignees": list(commitment.assignees.all()),
         **timeline_page(user, commitment, page),
         "pending_count": commitment.status_updates.submitted().count(),

@@ -11,7 +11,7 @@ import unicodedata
 
 from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
+from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -242,12 +242,24 @@ HISTORY_FIELDS = {
     "quote": "evidence__quote",
     "speaker": "evidence__speaker",
     "locator": "evidence__locator",
+    # "verified" when the quote was found in the source's text (tracker/library/quotes.py).
+    "verification": "verification",
+    "paragraph": "evidence__paragraph",
+    "source_sha256": "evidence__source_sha256",
     "source": "evidence__source__title",
     "source_kind": "evidence__source__kind",
     "source_publisher": "evidence__source__publisher",
     "source_url": "evidence__source__url",
     "source_published_on": "evidence__source__published_on",
 }
+
+
+def verification_label():
+    return Case(
+        When(evidence__id=None, then=Value("")),
+        When(evidence__source_sha256="", then=Value("unverified")),
+        default=Value("verified"),
+    )
 
 
 @token_readable
@@ -260,6 +272,7 @@ def history_csv(request):
         return refused(problems)
     rows = (
         StatusUpdate.objects.filter(*scope.conditions("commitment"))
+        .annotate(verification=verification_label())
         .order_by("id", "evidence__id")
         .values_list(*HISTORY_FIELDS.values())
         .iterator(chunk_size=CHUNK)
