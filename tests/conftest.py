@@ -21,6 +21,8 @@ def _test_settings(settings, tmp_path):
     settings.AXES_ENABLED = False
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
+    # The API throttle counts in a cache that outlives a test; test_api_tokens.py turns it on.
+    settings.TRACKER_API_RATE = None
     # Tasks run at once, in the test's process (on commit: see django_capture_on_commit_callbacks);
     # tests/test_notification_worker.py runs the real worker against a real database.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

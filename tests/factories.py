@@ -186,6 +186,17 @@ def edit_form_data(commitment, **changes):
     return data
 
 
+def make_token(user, *, scope="read", days=30, name="Script"):
+    """A saved personal access token; its secret (shown once) is `token.raw`."""
+    from tracker.api.models import ApiToken
+
+    token, raw = ApiToken.issue(
+        user=user, name=name, scope=scope, expires_at=timezone.now() + dt.timedelta(days=days)
+    )
+    token.raw = raw
+    return token
+
+
 def make_pdf(pages):
     """A small valid PDF with a text layer: `pages` is a list of lists of lines (ASCII)."""
 

@@ -348,4 +348,5 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+from .api import admin as api_admin  # noqa: E402, F401 - registers the tokens' admin
 from .imports import admin as imports_admin  # noqa: E402, F401  (registers ImportFile)

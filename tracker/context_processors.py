@@ -41,4 +41,5 @@ def navigation(request):
         "sees_returned_updates": access.sees_returned_updates(user),
         "may_use_admin": access.can_use_admin(user),
         "may_import": access.may_import(user),
+        "may_use_tokens": access.has_role(user),
     }

@@ -320,6 +320,20 @@ class RecordUpdateForm(forms.Form):
         status = self.cleaned_data.get("status") if hasattr(self, "cleaned_data") else None
         return bool(status) and status != self.commitment.current_status
 
+    def update_fields(self, formset):
+        """What services.record_status_update() records, from this form and its evidence
+        (both valid); the web form and the API pass it on alike."""
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "confidence": data["confidence"],
+            "as_of": data["as_of"],
+            "progress": data["progress"],
+            "assessment": data["assessment"].strip(),
+            "evidence": formset.evidence_items(),
+            "revises": data["revises"],
+        }
+
 
 def returned_update_for(pk, *, commitment, user):
     """The returned update `pk` if `user` wrote it on `commitment`; None otherwise."""
@@ -380,6 +394,17 @@ class MeasurementForm(SourceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["measured_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def measurement_fields(self):
+        """What services.record_measurement() records, from this valid form."""
+        data = self.cleaned_data
+        return {
+            "value": data["value"],
+            "qualifier": data["qualifier"],
+            "measured_on": data["measured_on"],
+            "note": data["note"].strip(),
+            "source": data["source"] or self.new_source(),
+        }
 
     def clean_measured_on(self):
         return plausible_date(self.cleaned_data.get("measured_on"))

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks_db",
     "crontask",
     "tracker",
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the sign-in check: the exports and the feed also accept a personal access token.
+    "tracker.api.authentication.TokenForExportsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -281,6 +286,45 @@ TRACKER_RETENTION_DAYS = envint("TRACKER_RETENTION_DAYS", 90)
 # control characters in plain messages are escaped so user input cannot forge a line.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# The JSON API (tracker/api/, README "The API"): Django REST framework, personal access tokens.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 with WWW-Authenticate: Bearer.
+        "tracker.api.authentication.BearerTokenAuthentication",
+        "tracker.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.HasRole"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tracker.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Commitment Tracker API",
+    "DESCRIPTION": (
+        "Commitments, status updates with evidence, sources, the dashboard and the review "
+        "queue. Authenticate with a personal access token: `Authorization: Bearer ct_...`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["tracker.api.permissions.HasRole"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator (it would load an image from the internet).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "tracker.models.Status"},
+}
+# Requests per token (or signed-in user) and period ("600/minute", "10000/day"); empty: no limit.
+TRACKER_API_RATE = os.environ.get("TRACKER_API_RATE", "600/minute") or None
+# Personal access tokens: longest lifetime a user may choose, in days.
+TRACKER_TOKEN_MAX_DAYS = envint("TRACKER_TOKEN_MAX_DAYS", 366)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
@@ -14,6 +14,7 @@ from .views import (
     review,
     search,
     sources,
+    tokens,
 )
 
 urlpatterns = [
@@ -76,6 +77,9 @@ urlpatterns = [
     path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
+    path("settings/tokens/", tokens.token_list, name="token-list"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
+    path("api/", include("tracker.api.urls")),
     # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,5 +1,7 @@
 """The domain model, one module per seam; import from here (`from tracker.models import X`)."""
 
+# Personal access tokens live with the API that uses them (tracker/api/models.py).
+from ..api.models import ApiToken
 from .audit import AuditAction, AuditEvent
 from .choices import (
     EARLIEST_DATE,
@@ -19,6 +21,7 @@ from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUp
 
 __all__ = [
     "ANALYSTS",
+    "ApiToken",
     "EARLIEST_DATE",
     "MANAGERS",
     "STATUS_DEFINITIONS",

@@ -21,6 +21,10 @@ class AuditAction(models.TextChoices):
     ACCEPT = "accept", "Accepted an update"
     RETURN = "return", "Returned an update"
     EXPORT = "export", "Exported data"
+    TOKEN_CREATED = "token_created", "Created an access token"
+    TOKEN_REVOKED = "token_revoked", "Revoked an access token"
+    TOKEN_USED = "token_used", "Used an access token"
+    TOKEN_REFUSED = "token_refused", "Refused an access token"
 
 
 class AuditEvent(models.Model):

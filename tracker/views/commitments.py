@@ -271,19 +271,12 @@ def record_update(request, reference):
     formset_ok = formset.is_valid()
 
     if form_ok and formset_ok:
-        data = form.cleaned_data
         try:
             update, created = services.record_status_update(
                 commitment=commitment,
                 author=request.user,
-                status=data["status"],
-                confidence=data["confidence"],
-                as_of=data["as_of"],
-                progress=data["progress"],
-                assessment=data["assessment"].strip(),
-                evidence=formset.evidence_items(),
-                revises=data["revises"],
-                idempotency_key=data["idempotency_key"] or None,
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                **form.update_fields(formset),
             )
         except ValidationError as exc:
             add_service_errors(exc, form, formset)
@@ -322,16 +315,9 @@ def add_measurement(request, pk):
     form = MeasurementForm(request.POST, prefix=f"m{indicator.pk}", source_choices=source_choices)
     form.indicator_pk = indicator.pk
     if form.is_valid():
-        data = form.cleaned_data
         try:
             measurement = services.record_measurement(
-                indicator=indicator,
-                value=data["value"],
-                qualifier=data["qualifier"],
-                measured_on=data["measured_on"],
-                note=data["note"].strip(),
-                source=data["source"] or form.new_source(),
-                recorded_by=request.user,
+                indicator=indicator, recorded_by=request.user, **form.measurement_fields()
             )
         except ValidationError as exc:
             add_service_errors(exc, form)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from .. import audit
 from ..access import deny, has_role, role_required
+from ..api.authentication import token_readable, without_token
 from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
@@ -138,7 +139,7 @@ def download(request, content, content_type, filename):
     today = timezone.localdate()
     response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.{ext}"'
     audit.record(
-        AuditAction.EXPORT, request=request, target=request.path, detail=request.GET.urlencode()
+        AuditAction.EXPORT, request=request, target=request.path, detail=without_token(request.GET)
     )
     return response
 
@@ -219,6 +220,7 @@ def commitment_rows(request, scope):
         ]
 
 
+@token_readable
 @require_GET
 @role_required()
 def commitments_csv(request):
@@ -233,6 +235,7 @@ def commitments_csv(request):
     )
 
 
+@token_readable
 @require_GET
 @role_required()
 def commitments_xlsx(request):
@@ -243,6 +246,7 @@ def commitments_xlsx(request):
     return download(request, book, XLSX, "commitments.xlsx")
 
 
+@token_readable
 @require_GET
 @role_required()
 def commitments_json(request):
@@ -343,6 +347,7 @@ def history_rows(scope):
     )
 
 
+@token_readable
 @require_GET
 @role_required()
 def history_csv(request):
@@ -356,6 +361,7 @@ def history_csv(request):
     )
 
 
+@token_readable
 @require_GET
 @role_required()
 def history_xlsx(request):
@@ -370,6 +376,7 @@ class UpdatesFeed(Feed):
     """Accepted status updates, newest first, for signed-in users with a role."""
 
     feed_type = Atom1Feed
+    token_readable = True  # feed readers send a token in the address: ?token=ct_...
     title = "Commitment Tracker: status updates"
     subtitle = "Accepted status updates, newest first."
     limit = 50
