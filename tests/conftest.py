@@ -10,7 +10,9 @@ from tests import factories  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    # Uploaded documents go to the test's own temporary folder, never var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -24,6 +26,8 @@ def _test_settings(settings):
     cache.clear()
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
+    # The API throttle counts in a cache that outlives a test; test_api_tokens.py turns it on.
+    settings.TRACKER_API_RATE = None
     # Tasks run at once, in the test's process (on commit: see django_capture_on_commit_callbacks);
     # tests/test_notification_worker.py runs the real worker against a real database.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

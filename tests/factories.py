@@ -78,6 +78,22 @@ def make_source(title=None, **fields):
     return Source.objects.create(title=title or f"Source {next(_seq)}", **fields)
 
 
+def make_document_source(title=None, *, text=None, data=None, filename="document.txt", user=None):
+    """A source with its document in the library: `text` (plain) or `data` (a file's bytes)."""
+    from tracker.library import extract
+    from tracker.library import services as library
+
+    data = data if data is not None else (text or f"Paragraph one of {title}.").encode()
+    source = Source(title=title or f"Document {next(_seq)}")
+    source, _ = library.add_document(
+        source=source,
+        document=extract.extract(data, filename),
+        upload=library.Upload(data=data, name=filename),
+        user=user,
+    )
+    return source
+
+
 def make_commitment(reference=None, *, owner=None, area=None, parties=(), **fields):
     n = next(_seq)
     commitment = Commitment.objects.create(
@@ -168,3 +184,68 @@ def edit_form_data(commitment, **changes):
         data["owner"] = commitment.owner_id
     data.update(changes)
     return data
+
+
+def make_token(user, *, scope="read", days=30, name="Script"):
+    """A saved personal access token; its secret (shown once) is `token.raw`."""
+    from tracker.api.models import ApiToken
+
+    token, raw = ApiToken.issue(
+        user=user, name=name, scope=scope, expires_at=timezone.now() + dt.timedelta(days=days)
+    )
+    token.raw = raw
+    return token
+
+
+def make_pdf(pages):
+    """A small valid PDF with a text layer: `pages` is a list of lists of lines (ASCII)."""
+
+    def escape(line):
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, lines in enumerate(pages):
+        body = "".join(f"({escape(line)}) Tj T* " for line in lines)
+        stream = f"BT /F1 11 Tf 14 TL 72 760 Td {body}ET".encode() if lines else b""
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def make_docx(paragraphs, table=None):
+    """A Word document with these paragraphs (and optionally a table of rows of cells)."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests import factories
+from tracker.imports import jobs
 from tracker.models import AuditEvent, Measurement, StatusUpdate
 from tracker.notifications.mail import unsubscribe_token
 
@@ -28,6 +29,7 @@ EVERYONE_READS = {
     "manager": "ok",
     "admin": "ok",
 }
+MANAGERS_ONLY = {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"}
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
 SIGNED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
@@ -36,12 +38,23 @@ RECENT_SIGN_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "reauth")}
 NOT_ENROLLED = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 404)}
 PUBLIC = dict.fromkeys(ROLES, "ok")
 PUBLIC_405 = dict.fromkeys(ROLES, 405)
+WRITERS_INVALID = dict.fromkeys(["analyst", "other_analyst", "manager", "admin"], "invalid")
 
 EXPECTED = {
     # name: {"GET": {role: outcome}, "POST": {role: outcome}}
     "dashboard": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "commitment-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "commitment-new": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
     "commitment-record-update": {
         "GET": POST_ONLY,
         "POST": {
@@ -73,6 +86,22 @@ EXPECTED = {
         },
     },
     "source-search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-detail": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-download": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "source-add": {"GET": {**EVERYONE_READS}, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    "source-add-document": {"GET": POST_ONLY, "POST": {**ANY_ROLE, **WRITERS_INVALID}},
+    # Without a passage to quote the page says so (422); managers never post updates.
+    "source-quote": {
+        "GET": {
+            **ANY_ROLE,
+            "analyst": "invalid",
+            "other_analyst": "invalid",
+            "manager": 403,
+            "admin": "invalid",
+        },
+        "POST": GET_ONLY,
+    },
     "review-queue": {
         "GET": {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"},
         "POST": GET_ONLY,
@@ -98,7 +127,33 @@ EXPECTED = {
     "export-commitments-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-commitments-json": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "export-history-csv": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-commitments-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "export-history-xlsx": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "import": {
+        "GET": MANAGERS_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    # The world's upload is the manager's: only they (and admins) see and apply it.
+    "import-detail": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
+    "import-apply": {
+        "GET": POST_ONLY,
+        "POST": {
+            **ANY_ROLE,
+            "analyst": 403,
+            "other_analyst": 403,
+            "manager": "invalid",
+            "admin": "invalid",
+        },
+    },
+    "import-report": {"GET": MANAGERS_ONLY, "POST": GET_ONLY},
     "feed-updates": {"GET": EVERYONE_READS, "POST": GET_ONLY},
+    "search": {"GET": EVERYONE_READS, "POST": GET_ONLY},
     "healthz": {"GET": dict.fromkeys(ROLES, "ok"), "POST": dict.fromkeys(ROLES, 405)},
     # Notifications: everyone with a role has their own; one-click unsubscribe needs no sign-in.
     "notification-list": {"GET": EVERYONE_READS, "POST": GET_ONLY},
@@ -180,6 +235,70 @@ EXPECTED = {
         "POST": dict.fromkeys(ROLES, "login"),
     },
 }
+# The API answers with problem details: 401 without credentials (never a sign-in redirect);
+# Django REST framework checks who is asking before the method, so outsiders get 403 first.
+API_READS = {"anonymous": 401, "outsider": 403, **dict.fromkeys(ROLES[2:], "ok")}
+API_GET_ONLY = {"anonymous": 401, "outsider": 403, **dict.fromkeys(ROLES[2:], 405)}
+API_ANALYST_WRITES = {
+    "anonymous": 401,
+    "outsider": 403,
+    "analyst": "invalid",
+    "other_analyst": 403,
+    "manager": 403,
+    "admin": "invalid",
+}
+API_MANAGER_ONLY = {
+    "anonymous": 401,
+    "outsider": 403,
+    "analyst": 403,
+    "other_analyst": 403,
+    "manager": "ok",
+    "admin": "ok",
+}
+EXPECTED.update(
+    {
+        "token-list": {
+            "GET": EVERYONE_READS,
+            "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], "invalid")},
+        },
+        # Only the owner's own token is found; anyone else's is a 404.
+        "token-revoke": {
+            "GET": POST_ONLY,
+            "POST": {**ANY_ROLE, "analyst": "ok", **dict.fromkeys(ROLES[3:], 404)},
+        },
+        "api-root": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-schema": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-docs": {
+            "GET": EVERYONE_READS,
+            "POST": {**ANY_ROLE, **dict.fromkeys(ROLES[2:], 405)},
+        },
+        "api-commitment-list": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-commitment-detail": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-commitment-updates": {"GET": API_READS, "POST": API_ANALYST_WRITES},
+        "api-update-list": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-update-detail": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-update-accept": {
+            "GET": API_GET_ONLY,
+            "POST": API_MANAGER_ONLY,
+        },
+        "api-update-return": {
+            "GET": API_GET_ONLY,
+            "POST": {**API_MANAGER_ONLY, "manager": "invalid", "admin": "invalid"},
+        },
+        "api-indicator-measurements": {"GET": API_READS, "POST": API_ANALYST_WRITES},
+        "api-source-list": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-source-detail": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-dashboard": {"GET": API_READS, "POST": API_GET_ONLY},
+        "api-review-queue": {
+            "GET": {**API_MANAGER_ONLY},
+            "POST": {**API_GET_ONLY, "analyst": 403, "other_analyst": 403},
+        },
+        "api-not-found": {
+            "GET": {**API_READS, **dict.fromkeys(ROLES[2:], 404)},
+            "POST": {**API_READS, **dict.fromkeys(ROLES[2:], 404)},
+        },
+    }
+)
 # The admin: every one of its URLs needs staff status (checked on a sample below).
 ADMIN_NAMESPACE = "admin"
 
@@ -208,6 +327,10 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     commitment = factories.make_commitment("MATRIX-1", owner=analyst)
     factories.record(commitment, status="in_progress")  # seed-style, accepted
     indicator = factories.make_indicator(commitment)
+    source = factories.make_source("Matrix source without text")
+    document = factories.make_document_source("Matrix document", text="A paragraph.")
+    upload = jobs.store(user=manager, name="matrix.csv", data=b"reference,title\nMATRIX-1,New\n")
+    token = factories.make_token(analyst)
     notification = factories.make_notification(analyst, commitment)
     users = {
         "anonymous": None,
@@ -220,20 +343,41 @@ def world(analyst, other_analyst, manager, admin_user, outsider):
     return {
         "commitment": commitment,
         "indicator": indicator,
+        "source": source,
+        "token": token,
+        "document": document,
+        "upload": upload,
         "notification": notification,
         "users": users,
         "analyst": analyst,
     }
 
 
-def url_for(name, world, fresh_update):
+def url_for(name, world, fresh_update, kwargs_only=False):
     from django.urls import reverse
 
     kwargs = {}
-    if name.startswith("commitment-") and name != "commitment-list":
+    name_ = name.removeprefix("api-").replace("update-", "review-")
+    if name == "api-not-found":
+        kwargs = {"rest": "no-such-thing/"}
+    elif name == "api-source-detail":
+        kwargs = {"pk": world["source"].pk}
+    elif name == "token-revoke":
+        kwargs = {"pk": world["token"].pk}
+    elif name_ == "review-detail":
+        kwargs = {"pk": fresh_update().pk}
+    elif name.startswith("api-") and name_ not in ("review-list", "review-queue"):
+        return reverse(name, kwargs=url_for(name_, world, fresh_update, kwargs_only=True))
+    elif name.startswith("commitment-") and name not in ("commitment-list", "commitment-new"):
         kwargs = {"reference": world["commitment"].reference}
     elif name.startswith("indicator-"):
         kwargs = {"pk": world["indicator"].pk}
+    elif name in ("source-detail", "source-add-document"):
+        kwargs = {"pk": world["source"].pk}
+    elif name in ("source-download", "source-quote"):
+        kwargs = {"pk": world["document"].pk}
+    elif name.startswith("import-"):
+        kwargs = {"pk": world["upload"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
     elif name in ("mfa_remove_webauthn", "mfa_edit_webauthn"):
@@ -246,6 +390,8 @@ def url_for(name, world, fresh_update):
         kwargs = {"pk": world["notification"].pk}
     elif name == "notification-unsubscribe":
         kwargs = {"token": unsubscribe_token(world["analyst"], "status_changed")}
+    if kwargs_only:
+        return kwargs
     return reverse(name, kwargs=kwargs)
 
 
@@ -294,7 +440,14 @@ def test_access(client, world, name, method, role):
 
     url = url_for(name, world, fresh_update)
     counts = (StatusUpdate.objects.count(), Measurement.objects.count())
-    response = client.get(url) if method == "GET" else client.post(url, {})
+    if method == "GET":
+        response = client.get(url)
+    elif name.startswith("api-"):
+        response = client.post(url, "{}", content_type="application/json")
+    else:
+        response = client.post(url, {})
+    if name.startswith("api-") and response.status_code >= 400:
+        assert response["Content-Type"] == "application/problem+json"
     if name == "review-accept" and expected == "ok":
         assert response.status_code == 302  # accepted: back to the queue
     else:
@@ -303,6 +456,24 @@ def test_access(client, world, name, method, role):
         assert (StatusUpdate.objects.count(), Measurement.objects.count()) == counts
     if expected == 403 and user is not None:
         assert AuditEvent.objects.filter(action="permission_denied", user=user).exists()
+
+
+API_NAMES = sorted(n for n in EXPECTED if n.startswith("api-") and n != "api-docs")
+
+
+@pytest.mark.parametrize("name", API_NAMES)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_api_refuses_other_methods_with_a_problem(client, world, name, method):
+    def fresh_update():
+        return factories.record(world["commitment"], author=world["analyst"], quote="q")
+
+    url = url_for(name, world, fresh_update)
+    assert getattr(client, method)(url).status_code == 401
+    client.force_login(world["users"]["admin"])
+    response = getattr(client, method)(url, "{}", content_type="application/json")
+    assert response.status_code == (404 if name == "api-not-found" else 405)
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == response.status_code
 
 
 @pytest.mark.parametrize("role", ROLES)

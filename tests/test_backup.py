@@ -19,7 +19,7 @@ from django.db import connection
 
 from tests import factories
 from tracker import backups, integrity, services
-from tracker.models import Commitment, Status, StatusUpdate
+from tracker.models import Commitment, Source, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +150,17 @@ def test_round_trip_keeps_every_row_of_every_table(realistic, tmp_path):
     rows = sum(len(v) for k, v in before.items() if "." in k)
     assert f"Backed up {rows} rows" in out.getvalue()
 
+    assert "and 1 media files" in out.getvalue()  # the seed document
+    source = Source.objects.exclude(document="").get()
+    original = source.document.read()
+    source.document.storage.delete(source.document.name)
+
     empty_database_like_a_fresh_migrate()
     assert not User.objects.exists()
     call_command("restore", str(path), stdout=out)
+    source = Source.objects.get(pk=source.pk)
+    with source.document.open("rb") as restored:
+        assert restored.read() == original
 
     after = snapshot()
     assert after.keys() == before.keys()
@@ -186,7 +194,7 @@ def test_backup_keeps_microseconds(realistic, tmp_path):
     update = StatusUpdate.objects.order_by("pk").last()
     with gzip.open(path, "rt") as lines:
         rows = [json.loads(line) for line in lines]
-    [row] = [r for r in rows if r["model"] == "tracker.statusupdate" and r["pk"] == update.pk]
+    [row] = [r for r in rows if r.get("model") == "tracker.statusupdate" and r["pk"] == update.pk]
     assert dt.datetime.fromisoformat(row["fields"]["created_at"]) == update.created_at
 
 
@@ -228,3 +236,22 @@ def test_a_backup_is_written_whole_or_not_at_all(realistic, tmp_path, monkeypatc
     with pytest.raises(OSError):
         backups.backup(path)
     assert not path.exists()
+
+
+def test_a_failed_restore_leaves_no_media_files_behind(realistic, tmp_path):
+    path = tmp_path / "tracker.jsonl.gz"
+    backups.backup(path)
+    source = Source.objects.exclude(document="").get()
+    name = source.document.name
+    source.document.storage.delete(name)
+    with gzip.open(path, "rt") as lines:
+        rows = lines.read().splitlines()
+    # The media line comes last; a broken row after it fails the whole restore.
+    broken = tmp_path / "broken.jsonl.gz"
+    with gzip.open(broken, "wt") as out:
+        out.write("\n".join([*rows, '{"model": "tracker.nothing", "pk": 1, "fields": {}}']) + "\n")
+    empty_database_like_a_fresh_migrate()
+    with pytest.raises(Exception):  # noqa: B017 - any failure must roll everything back
+        backups.restore(broken)
+    assert not Source.objects.exists()
+    assert not source.document.storage.exists(name)

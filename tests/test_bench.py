@@ -12,9 +12,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from bench import api as bench_api
 from bench import generate as bench_generate
 from bench import run as bench_run
 from tracker import services
+from tracker.api.models import ApiToken
 from tracker.models import (
     Commitment,
     Evidence,
@@ -150,3 +152,14 @@ def test_the_runner_measures_every_page(bench_data, settings):
     assert StatusUpdate.objects.count() == before
     table = bench_run.table(results, results[0].median_ms, results[1].median_ms)
     assert "hello world" in table
+
+
+def test_the_api_benchmark_measures_every_api_page(bench_data, settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    subjects = bench_run.find_subjects()
+    results = bench_api.run_api(subjects, iterations=2, max_seconds=5, log=lambda message: None)
+    names = [r.name for r in results]
+    assert "API: status updates, deep cursor (oldest 50)" in names
+    assert "API: commitment, If-None-Match (304)" in names
+    assert all(r.queries is not None and len(r.times) == 2 for r in results)
+    assert not ApiToken.objects.exists()  # its token is removed afterwards

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tracker import limits
+from tracker import access, limits
 from tracker.access import MANAGER_FIELDS
 from tracker.models import Commitment, Evidence, Measurement, Source, StatusUpdate
 
@@ -317,6 +317,62 @@ def test_out_of_range_source_in_the_update_form_is_an_inline_error(client, analy
     )
     assert response.status_code == 422
     assert rows() == before
+
+
+NEW_COMMITMENT_FIELDS = ["reference", *access.MANAGER_FIELDS, "parties", "delivering"]
+
+
+@SETTINGS
+@given(data=form_data(NEW_COMMITMENT_FIELDS))
+def test_new_commitment_survives_hostile_input(client, manager, world, data):
+    client.force_login(manager)
+    count = Commitment.objects.count()
+    response = client.post("/commitments/new/", data)
+    assert response.status_code < 500
+    assert SCRIPT.encode() not in response.content
+    if response.status_code >= 400:
+        assert Commitment.objects.count() == count
+
+
+def hostile_file(columns):
+    """A CSV of hostile cells under a real header, as bytes in one of several encodings."""
+    row = st.lists(hostile, min_size=len(columns), max_size=len(columns))
+    return st.tuples(st.lists(row, min_size=1, max_size=4), st.sampled_from([",", ";"]))
+
+
+@SETTINGS
+@given(
+    body=st.one_of(
+        hostile_file(["reference", "title", "area", "parties", "owner", "target_date", "parent"]),
+        hostile_file(["update_id", "commitment", "as_of", "status", "confidence", "quote"]),
+    ),
+    header=st.sampled_from(["commitments", "history"]),
+)
+def test_hostile_files_are_reported_never_a_crash(manager, world, body, header):
+    from tests.spreadsheets import csv_bytes
+    from tracker.imports.run import run
+
+    rows, delimiter = body
+    columns = {
+        "commitments": ["reference", "title", "area", "parties", "owner", "target_date", "parent"],
+        "history": ["update_id", "commitment", "as_of", "status", "confidence", "quote"],
+    }[header][: len(rows[0])]
+    data = csv_bytes([columns, *rows], delimiter=delimiter)
+    before = (Commitment.objects.count(), StatusUpdate.objects.count())
+    outcome = run(data, "hostile.csv", user=manager, commit=True)
+    if not outcome.applied:
+        assert (Commitment.objects.count(), StatusUpdate.objects.count()) == before
+
+
+@SETTINGS
+@given(data=st.binary(max_size=3000))
+def test_random_bytes_are_refused_in_words(manager, world, data):
+    from tracker.imports.run import run
+
+    outcome = run(b"PK\x03\x04" + data, "random.xlsx", user=manager, commit=True)
+    assert outcome.problem and not outcome.applied
+    outcome = run(data, "random.csv", user=manager, commit=False)
+    assert outcome.problem or outcome.counts
 
 
 # Limits on every text field: shown on the form, over the limit an inline error, nothing saved.

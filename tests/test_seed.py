@@ -93,6 +93,8 @@ def broken(tmp_path, mutate):
     mutate(data)
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    document = SEED.parent / data["sources"][0]["document"]
+    (tmp_path / document.name).write_bytes(document.read_bytes())
     return path
 
 

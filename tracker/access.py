@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from . import audit
-from .models import ANALYSTS, MANAGERS, AuditAction, Commitment
+from .models import ANALYSTS, MANAGERS, AuditAction, Commitment, ImportFile
 
 # What each role may change on a commitment (the edit form offers exactly these).
 INVOLVED_ANALYST_FIELDS = ("description",)
@@ -145,6 +145,27 @@ def sees_returned_updates(user):
     return is_analyst(user)
 
 
+def recordable_commitments(user):
+    """The commitments this user may record status updates on (see can_record)."""
+    if is_admin(user):
+        return Commitment.objects.all()
+    if not in_group(user, ANALYSTS):
+        return Commitment.objects.none()
+    return Commitment.objects.involving(user).distinct()
+
+
+# The source library: everyone with a role reads it and downloads the originals (the reader
+# shows their text anyway); analysts and managers add documents; analysts quote from them.
+
+
+def can_add_sources(user):
+    return is_analyst(user) or is_manager(user)
+
+
+def can_quote(user):
+    return is_analyst(user)
+
+
 # Refusing
 
 
@@ -188,6 +209,23 @@ def commitment_for_edit(request, reference):
     if not can_edit(request.user, commitment):
         deny(request, f"may not edit {reference}")
     return commitment
+
+
+def may_import(user):
+    """Bulk changes from a file (/import/, manage.py import_file): managers and admins."""
+    return is_manager(user)
+
+
+def may_create_commitments(user):
+    return is_manager(user)
+
+
+def import_for(request, pk):
+    """An upload, for the manager who uploaded it (or an admin); 403 for anyone else."""
+    upload = get_object_or_404(ImportFile.objects.defer("content"), pk=pk)
+    if not (is_admin(request.user) or upload.uploaded_by_id == request.user.pk):
+        deny(request, f"not the uploader of import {pk}")
+    return upload
 
 
 # Notifications (tracker/notifications)

@@ -69,9 +69,22 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "publisher", "published_on", "url"]
+    list_display = ["title", "kind", "publisher", "published_on", "paragraph_count"]
     list_filter = ["kind"]
     search_fields = ["title", "publisher", "url"]
+    # The document is added through the library (/sources/), never replaced: verified quotes
+    # point into its text.
+    readonly_fields = [
+        "document",
+        "original_name",
+        "media_type",
+        "size",
+        "sha256",
+        "text_sha256",
+        "paragraph_count",
+        "text_added_by",
+        "text_added_at",
+    ]
 
 
 class CommitmentPartyInline(admin.TabularInline):
@@ -206,7 +219,15 @@ class CommitmentAdmin(SimpleHistoryAdmin):
 
 class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Evidence
-    fields = ["quote", "speaker", "locator", "source"]
+    fields = [
+        "quote",
+        "speaker",
+        "speaker_party",
+        "locator",
+        "source",
+        "paragraph",
+        "source_sha256",
+    ]
     readonly_fields = fields
 
 
@@ -328,3 +349,5 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)
+from .api import admin as api_admin  # noqa: E402, F401 - registers the tokens' admin
+from .imports import admin as imports_admin  # noqa: E402, F401  (registers ImportFile)

@@ -10,5 +10,7 @@ class TrackerConfig(AppConfig):
         # audit connects the sign-in signal receivers; dataversion installs its triggers.
         from . import audit, dataversion  # noqa: F401
         from .accounts import checks, signals  # noqa: F401
+        from .search import index
 
         post_migrate.connect(dataversion.install, sender=self)
+        post_migrate.connect(index.install, sender=self)

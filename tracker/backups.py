@@ -6,16 +6,25 @@ memory stays flat however large the database. A backup holds every row of every 
 records), except content types and permissions: `migrate` creates those, and the backup
 refers to them by natural key ("tracker.add_statusupdate"), so their ids may differ.
 Groups, also created by a migration, are matched by name. Everything else keeps its id.
+
+The originals of the source library (files in Django's storage, `var/media` by default)
+follow the rows, one line each: {"media": name, "sha256": ..., "base64": ...}. Restore
+writes them back into storage, and removes them again if the restore fails.
 """
 
+import base64
 import contextlib
 import datetime as dt
 import gzip
+import hashlib
+import json
 import os
 from pathlib import Path
 
 from django.apps import apps
 from django.core import serializers
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -123,8 +132,57 @@ def backup(path, *, using=DEFAULT_DB_ALIAS, progress=None):
             counts[model._meta.label] = rows.count
             if progress:
                 progress(model._meta.label, rows.count)
+        counts[MEDIA] = write_media(out, using)
     os.replace(partial, path)
     return counts
+
+
+MEDIA = "media files"
+
+
+def write_media(out, using):
+    """One line per original file of the source library; returns how many."""
+    from .models import Source
+
+    names = Source.objects.using(using).exclude(document="").values_list("document", flat=True)
+    count = 0
+    for name in names.order_by("pk").iterator():
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
+        line = {
+            "media": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "base64": base64.b64encode(data).decode(),
+        }
+        out.write(json.dumps(line) + "\n")
+        count += 1
+    return count
+
+
+class _MediaLines:
+    """The lines of a backup with the media lines taken out and written to storage."""
+
+    def __init__(self, lines):
+        self.lines, self.written = lines, []
+
+    def __iter__(self):
+        for line in self.lines:
+            if line.startswith(b'{"media": '):
+                self.restore(json.loads(line))
+            else:
+                yield line
+
+    def restore(self, item):
+        data = base64.b64decode(item["base64"])
+        if hashlib.sha256(data).hexdigest() != item["sha256"]:
+            raise RestoreRefused(f"The backup's copy of {item['media']} is damaged.")
+        if default_storage.exists(item["media"]):
+            default_storage.delete(item["media"])
+        self.written.append(default_storage.save(item["media"], ContentFile(data)))
+
+    def remove_written(self):
+        for name in self.written:
+            default_storage.delete(name)
 
 
 def refuse_unless_empty(using=DEFAULT_DB_ALIAS):
@@ -153,14 +211,26 @@ def restore(path, *, using=DEFAULT_DB_ALIAS, progress=None):
     refuse_unless_empty(using)
     connection = connections[using]
     counts = {}
+    media = _MediaLines([])
+    try:
+        _load(path, using, connection, counts, media, progress)
+    except BaseException:
+        media.remove_written()  # nothing of a failed restore stays, in storage either
+        raise
+    counts[MEDIA] = len(media.written)
+    return counts
+
+
+def _load(path, using, connection, counts, media, progress):
     loaded_models = set()
     with transaction.atomic(using=using):
         deferred = []
         # SQLite and PostgreSQL check foreign keys at commit, so rows may come in any order
         # (a commitment points at its current update, which points back at it).
         with connection.constraint_checks_disabled(), gzip.open(path, "rb") as backup_file:
+            media.lines = backup_file
             for obj in serializers.deserialize(
-                "jsonl", backup_file, using=using, handle_forward_references=True
+                "jsonl", media, using=using, handle_forward_references=True
             ):
                 model = type(obj.object)
                 # Matched by name: the group may exist already, so it is updated in place.
@@ -179,4 +249,3 @@ def restore(path, *, using=DEFAULT_DB_ALIAS, progress=None):
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), loaded_models):
                 cursor.execute(sql)
-    return counts

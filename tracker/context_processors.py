@@ -40,4 +40,6 @@ def navigation(request):
         "may_review_updates": access.can_review_updates(user),
         "sees_returned_updates": access.sees_returned_updates(user),
         "may_use_admin": access.can_use_admin(user),
+        "may_import": access.may_import(user),
+        "may_use_tokens": access.has_role(user),
     }

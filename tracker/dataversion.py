@@ -27,7 +27,7 @@ CREATE_TABLE = (
     "(id integer PRIMARY KEY CHECK (id = 1), token bigint NOT NULL)"
 )
 # Tracker data the pages show; the audit log and the edit history are not among it.
-NOT_WATCHED = {"auditevent", "historicalcommitment"}
+NOT_WATCHED = {"auditevent", "historicalcommitment", "apitoken"}
 
 SQLITE_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS "{name}" AFTER {op} ON "{table}"

@@ -12,11 +12,14 @@ from django.utils import timezone
 
 from . import access, limits, services
 from . import fields as safe
+from .library import quotes
+from .library import services as library
 from .models import (
     ANALYSTS,
     EARLIEST_DATE,
     Commitment,
     Confidence,
+    Party,
     Qualifier,
     Source,
     SourceKind,
@@ -146,11 +149,37 @@ class EvidenceForm(SourceForm):
         help_text="Verbatim, as the source says it.",
     )
     speaker = forms.CharField(max_length=200, required=False)
+    speaker_party = safe.ModelChoiceField(
+        queryset=Party.objects.all(),
+        required=False,
+        label="Speaking for",
+        empty_label="— No party —",
+        help_text="The party whose position the speaker states.",
+    )
     locator = forms.CharField(
-        max_length=100, required=False, help_text="Page, paragraph or timestamp."
+        max_length=100,
+        required=False,
+        help_text="Page, paragraph or timestamp; filled in for a verified quote.",
     )
 
-    field_order = ["quote", "speaker", "locator", "source"]
+    field_order = ["quote", "speaker", "speaker_party", "locator", "source"]
+    match = None
+
+    def __init__(self, *args, party_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if party_choices is not None:
+            self.fields["speaker_party"].widget.choices = party_choices
+
+    def clean(self):
+        cleaned = super().clean()
+        source, quote = cleaned.get("source"), cleaned.get("quote")
+        if source and quote and source.has_text:
+            # Checked against the source's text here, to answer next to the quote.
+            try:
+                self.match = library.text_of(source).find(quote)
+            except quotes.Mismatch as mismatch:
+                self.add_error("quote", library.mismatch_message(source, mismatch))
+        return cleaned
 
     def evidence_item(self):
         return services.EvidenceItem(
@@ -158,7 +187,9 @@ class EvidenceForm(SourceForm):
             source=self.cleaned_data.get("source"),
             new_source=self.new_source(),
             speaker=self.cleaned_data.get("speaker", "").strip(),
+            speaker_party=self.cleaned_data.get("speaker_party"),
             locator=self.cleaned_data.get("locator", "").strip(),
+            match=self.match,
         )
 
 
@@ -198,11 +229,17 @@ EvidenceFormSet = forms.formset_factory(
 
 
 def evidence_formset(data=None, *, source_choices=None, initial=None):
+    # One list of parties for every slot, instead of a query per form.
+    parties = [("", "— No party —"), *Party.objects.order_by("name").values_list("pk", "name")]
     formset = EvidenceFormSet(
         data,
         prefix="evidence",
         initial=initial,
-        form_kwargs={"source_choices": source_choices, "use_required_attribute": False},
+        form_kwargs={
+            "source_choices": source_choices,
+            "party_choices": parties,
+            "use_required_attribute": False,
+        },
     )
     if initial:
         formset.extra = max(1, EVIDENCE_SLOTS - len(initial))
@@ -283,6 +320,20 @@ class RecordUpdateForm(forms.Form):
         status = self.cleaned_data.get("status") if hasattr(self, "cleaned_data") else None
         return bool(status) and status != self.commitment.current_status
 
+    def update_fields(self, formset):
+        """What services.record_status_update() records, from this form and its evidence
+        (both valid); the web form and the API pass it on alike."""
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "confidence": data["confidence"],
+            "as_of": data["as_of"],
+            "progress": data["progress"],
+            "assessment": data["assessment"].strip(),
+            "evidence": formset.evidence_items(),
+            "revises": data["revises"],
+        }
+
 
 def returned_update_for(pk, *, commitment, user):
     """The returned update `pk` if `user` wrote it on `commitment`; None otherwise."""
@@ -343,6 +394,17 @@ class MeasurementForm(SourceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["measured_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def measurement_fields(self):
+        """What services.record_measurement() records, from this valid form."""
+        data = self.cleaned_data
+        return {
+            "value": data["value"],
+            "qualifier": data["qualifier"],
+            "measured_on": data["measured_on"],
+            "note": data["note"].strip(),
+            "source": data["source"] or self.new_source(),
+        }
 
     def clean_measured_on(self):
         return plausible_date(self.cleaned_data.get("measured_on"))

@@ -11,6 +11,7 @@ from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import logs
+from .api import problems
 
 
 class LoginRequiredHtmxMiddleware(LoginRequiredMiddleware):
@@ -38,6 +39,8 @@ def reject_nul_bytes(get_response):
         if "\x00" in request.path or any(
             "\x00" in key or any("\x00" in v for v in values) for key, values in params
         ):
+            if request.path.startswith("/api/"):
+                return problems.response(400, "The address contains a NUL character.")
             return HttpResponseBadRequest(
                 "The address contains a NUL character.", content_type="text/plain"
             )

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services
+from .library import extract
+from .library import services as library
 from .models import (
     Area,
     Commitment,
@@ -150,6 +152,7 @@ def read_seed(path):
         "parties": _read_parties(check, raw),
         "events": _read_events(check, raw),
         "sources": _read_sources(check, raw),
+        "documents": _read_documents(check, raw),
     }
     return {**tables, "commitments": _read_commitments(check, raw, tables)}
 
@@ -204,6 +207,17 @@ def _read_sources(check, raw):
     return sources
 
 
+def _read_documents(check, raw):
+    """{source key: the path of its document (beside the seed file), or None}."""
+    documents = {}
+    for entry, item in check.entries(raw, "sources"):
+        name = check.text(item, "document", entry, required=False, max_length=255)
+        if name and not (check.path.parent / name).is_file():
+            check.fail(entry, "document", f"{name!r}: no such file beside the seed file")
+        documents[check.text(item, "key", entry)] = check.path.parent / name if name else None
+    return documents
+
+
 def _read_commitments(check, raw, tables):
     commitments, references = [], set()
     for i, item in enumerate(check.items(raw, "commitments")):
@@ -231,7 +245,7 @@ def _read_commitments(check, raw, tables):
                 ],
                 "status_update": None
                 if update is None
-                else _read_status_update(check, update, entry, sources),
+                else _read_status_update(check, update, entry, sources, tables["parties"]),
                 "indicators": [
                     _read_indicator(check, ind, sub, sources)
                     for sub, ind in check.entries(item, "indicators", entry)
@@ -241,7 +255,7 @@ def _read_commitments(check, raw, tables):
     return commitments
 
 
-def _read_status_update(check, update, entry, sources):
+def _read_status_update(check, update, entry, sources, parties):
     check.mapping(update, entry, "status_update")
     sub = f"{entry} status_update"
     progress = check.number(update, "progress", sub)
@@ -253,6 +267,7 @@ def _read_status_update(check, update, entry, sources):
             "source": check.ref(ev, "source", sources, ev_entry),
             "quote": check.text(ev, "quote", ev_entry),
             "speaker": check.text(ev, "speaker", ev_entry, required=False, max_length=200),
+            "speaker_party": check.ref(ev, "speaker_party", parties, ev_entry, required=False),
             "locator": check.text(ev, "locator", ev_entry, required=False, max_length=100),
         }
         for ev_entry, ev in check.entries(update, "evidence", sub)
@@ -320,7 +335,21 @@ def _load_tables(data, created):
                 **lookup(key, fields), defaults=fields
             )
             created[kind] += new
+    for key, path in data["documents"].items():
+        if path and not tables["sources"][key].has_text:
+            _add_document(tables["sources"][key], path)
     return tables
+
+
+def _add_document(source, path):
+    """The seed document becomes the source's text (through the library, like an upload)."""
+    raw = path.read_bytes()
+    library.add_document(
+        source=source,
+        document=extract.extract(raw, path.name),
+        upload=library.Upload(data=raw, name=path.name),
+        user=None,
+    )
 
 
 def _load_commitment(item, tables, created):
@@ -356,6 +385,7 @@ def _load_commitment(item, tables, created):
                     source=sources[ev["source"]],
                     quote=ev["quote"],
                     speaker=ev["speaker"],
+                    speaker_party=tables["parties"].get(ev["speaker_party"]),
                     locator=ev["locator"],
                 )
                 for ev in upd["evidence"]

@@ -12,12 +12,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import access, audit, derived
+from .library import services as library
 from .models import (
     EARLIEST_DATE,
     AuditAction,
     Commitment,
+    CommitmentParty,
     Evidence,
     Measurement,
+    Party,
     ReviewState,
     Source,
     StatusPeriod,
@@ -37,6 +40,9 @@ class EvidenceItem:
     new_source: dict | None = None
     speaker: str = ""
     locator: str = ""
+    speaker_party: Party | None = None
+    # Where the quote is in the source's text, when the form verified it already.
+    match: object = None
 
 
 class ReviewConflict(Exception):
@@ -143,6 +149,16 @@ ALREADY_REVISED = (
 )
 
 
+def check_status_update(*, official_status, status, as_of, has_evidence):
+    """The rules of a new status update, also run by an import's dry run before it writes."""
+    if problem := implausible_date(as_of):
+        raise ValidationError({"as_of": problem})
+    if status != official_status and not has_evidence:
+        raise ValidationError(
+            {"evidence": "A change of status needs at least one piece of evidence."}
+        )
+
+
 @transaction.atomic
 def record_status_update(
     *,
@@ -178,17 +194,17 @@ def record_status_update(
 
     # Serialises writers on one commitment (PostgreSQL; SQLite's IMMEDIATE does the same).
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    if problem := implausible_date(as_of):
-        raise ValidationError({"as_of": problem})
+    check_status_update(
+        official_status=commitment.current_status,
+        status=status,
+        as_of=as_of,
+        has_evidence=bool(evidence),
+    )
     if revises is not None and revises.commitment_id != commitment.pk:
         raise ValidationError("A revision belongs to the commitment of the update it revises.")
     if revises is not None and revises.is_returned and revises.revisions.exists():
         # Checked under the commitment's lock: two tabs revising at once store one revision.
         raise ValidationError(ALREADY_REVISED)
-    if status != commitment.current_status and not evidence:
-        raise ValidationError(
-            {"evidence": "A change of status needs at least one piece of evidence."}
-        )
 
     accept_now = access.records_directly(author)
     now = timezone.now()
@@ -221,12 +237,16 @@ def record_status_update(
 
     for item in evidence:
         source = item.source or Source.objects.create(**item.new_source)
+        fields = {"locator": item.locator}
+        if source.has_text:
+            fields = library.verified_fields(source, item.quote, match=item.match)
         Evidence.objects.create(
             status_update=update,
             source=source,
             quote=item.quote,
             speaker=item.speaker,
-            locator=item.locator,
+            speaker_party=item.speaker_party,
+            **fields,
         )
 
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=derived.last_update_at())
@@ -407,3 +427,60 @@ def record_measurement(
             detail=f"{indicator.name}: {measurement.display_value}",
         )
     return measurement
+
+
+@transaction.atomic
+def create_commitment(*, creator, fields, parties=(), assignees=(), via="form"):
+    """A new commitment: `fields` are model fields, `parties` [(party, must_deliver), ...].
+
+    Kept in the field-level history as its first version, audited. Its status starts as
+    "not yet assessed" until a status update is accepted.
+    """
+    if not access.may_create_commitments(creator):
+        raise PermissionDenied("Only managers create commitments.")
+    commitment = Commitment(**fields)
+    commitment._history_user = creator  # simple_history: who made this version
+    # Lengths and ranges, a safety net under the form's and the importer's checks.
+    commitment.clean_fields(exclude=["next_review_due", "area", "event", "owner", "parent"])
+    commitment.save()
+    CommitmentParty.objects.bulk_create(
+        CommitmentParty(commitment=commitment, party=party, must_deliver=must)
+        for party, must in parties
+    )
+    if assignees:
+        commitment.assignees.add(*assignees)
+    audit.record(
+        AuditAction.CREATE, user=creator, target=commitment.reference, detail=f"{via}: created"
+    )
+    return commitment
+
+
+@transaction.atomic
+def change_commitment(*, commitment, editor, changes, parties=None, expected_version=None):
+    """edit_commitment() and, when `parties` is not None, the parties bound: an import's edit.
+
+    `parties` is the whole new list [(party, must_deliver), ...]; managers may change it.
+    """
+    current = edit_commitment(
+        commitment=commitment, editor=editor, changes=changes, expected_version=expected_version
+    )
+    if parties is None:
+        return current
+    if not access.is_manager(editor):
+        raise PermissionDenied("May not change the parties bound.")
+    wanted = {party.pk: must for party, must in parties}
+    bound = {cp.party_id: cp.must_deliver for cp in current.commitment_parties.all()}
+    if wanted == bound:
+        return current
+    CommitmentParty.objects.filter(
+        commitment=current, party_id__in=bound.keys() - wanted.keys()
+    ).delete()
+    for party_id, must in wanted.items():
+        if party_id not in bound:
+            CommitmentParty.objects.create(commitment=current, party_id=party_id, must_deliver=must)
+        elif bound[party_id] != must:
+            CommitmentParty.objects.filter(commitment=current, party_id=party_id).update(
+                must_deliver=must
+            )
+    audit.record(AuditAction.EDIT, user=editor, target=current.reference, detail="parties bound")
+    return current

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks_db",
     "crontask",
     "tracker",
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before the sign-in check: the exports and the feed also accept a personal access token.
+    "tracker.api.authentication.TokenForExportsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -366,6 +371,45 @@ TRACKER_RETENTION_DAYS = envint("TRACKER_RETENTION_DAYS", 90)
 # control characters in plain messages are escaped so user input cannot forge a line.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# The JSON API (tracker/api/, README "The API"): Django REST framework, personal access tokens.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 with WWW-Authenticate: Bearer.
+        "tracker.api.authentication.BearerTokenAuthentication",
+        "tracker.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.HasRole"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tracker.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Commitment Tracker API",
+    "DESCRIPTION": (
+        "Commitments, status updates with evidence, sources, the dashboard and the review "
+        "queue. Authenticate with a personal access token: `Authorization: Bearer ct_...`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["tracker.api.permissions.HasRole"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator (it would load an image from the internet).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "tracker.models.Status"},
+}
+# Requests per token (or signed-in user) and period ("600/minute", "10000/day"); empty: no limit.
+TRACKER_API_RATE = os.environ.get("TRACKER_API_RATE", "600/minute") or None
+# Personal access tokens: longest lifetime a user may choose, in days.
+TRACKER_TOKEN_MAX_DAYS = envint("TRACKER_TOKEN_MAX_DAYS", 366)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -404,3 +448,21 @@ init_sentry(
     environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
     traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
 )
+
+# The source library (tracker/library/): uploaded documents and their limits.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"  # never served as such: originals download through a permission check
+TRACKER_SOURCE_MAX_BYTES = envint("TRACKER_SOURCE_MAX_BYTES", 20_000_000)
+TRACKER_SOURCE_MAX_PAGES = envint("TRACKER_SOURCE_MAX_PAGES", 2000)
+TRACKER_SOURCE_MAX_TEXT_CHARS = envint("TRACKER_SOURCE_MAX_TEXT_CHARS", 5_000_000)
+TRACKER_SOURCE_MAX_UNZIPPED_BYTES = envint("TRACKER_SOURCE_MAX_UNZIPPED_BYTES", 100_000_000)
+# Uploads up to the limit arrive in full; larger request bodies are refused by the form.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Imports (/import/, manage.py import_file). Files above the size are refused; files with more
+# rows than the threshold are checked and applied by a background task (django.tasks).
+TRACKER_IMPORT_MAX_BYTES = envint("TRACKER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES = envint(
+    "TRACKER_IMPORT_MAX_XLSX_EXPANDED_BYTES", 200 * 1024 * 1024
+)
+TRACKER_IMPORT_BACKGROUND_ROWS = envint("TRACKER_IMPORT_BACKGROUND_ROWS", 2000)

@@ -3,11 +3,23 @@ from django.urls import include, path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
-from .views import commitments, exports, health, review
+from .views import (
+    commitment_new,
+    commitments,
+    exports,
+    health,
+    imports,
+    review,
+    search,
+    sources,
+    tokens,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("commitments/", commitments.commitment_list, name="commitment-list"),
+    # Before <reference>/: "new" is a page, never a reference.
+    path("commitments/new/", commitment_new.new_commitment, name="commitment-new"),
     path("commitments/<str:reference>/", commitments.commitment_detail, name="commitment-detail"),
     path(
         "commitments/<str:reference>/updates/",
@@ -21,14 +33,27 @@ urlpatterns = [
         name="indicator-add-measurement",
     ),
     path("sources/search/", commitments.source_search, name="source-search"),
+    path("sources/", sources.source_list, name="source-list"),
+    path("sources/new/", sources.source_add, name="source-add"),
+    path("sources/<int:pk>/", sources.source_detail, name="source-detail"),
+    path("sources/<int:pk>/document/", sources.source_add_document, name="source-add-document"),
+    path("sources/<int:pk>/original/", sources.source_download, name="source-download"),
+    path("sources/<int:pk>/quote/", sources.source_quote, name="source-quote"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/accept/", review.accept, name="review-accept"),
     path("review/<int:pk>/return/", review.return_, name="review-return"),
     path("returned/", review.returned_updates, name="returned-updates"),
     path("export/commitments.csv", exports.commitments_csv, name="export-commitments-csv"),
     path("export/commitments.json", exports.commitments_json, name="export-commitments-json"),
+    path("export/commitments.xlsx", exports.commitments_xlsx, name="export-commitments-xlsx"),
     path("export/history.csv", exports.history_csv, name="export-history-csv"),
+    path("export/history.xlsx", exports.history_xlsx, name="export-history-xlsx"),
     path("feed/updates.atom", exports.UpdatesFeed(), name="feed-updates"),
+    path("search/", search.search, name="search"),
+    path("import/", imports.import_start, name="import"),
+    path("import/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
+    path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
     path("notifications/", notifications.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
     path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),
@@ -50,6 +75,9 @@ urlpatterns = [
     path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
+    path("settings/tokens/", tokens.token_list, name="token-list"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
+    path("api/", include("tracker.api.urls")),
     path("accounts/", include("tracker.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

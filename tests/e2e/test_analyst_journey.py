@@ -54,7 +54,9 @@ def test_analyst_records_an_update_without_a_reload(e2e_data, live_server, login
     form.get_by_label("Status").select_option(label="At risk")
     form.get_by_label("Progress (%)").fill("30")
     form.get_by_label("Assessment").fill("Seizures *fell*, but shipments continue.")
-    form.get_by_label("Quote").first.fill("Shipments continue through new brokers.")
+    form.get_by_label("Quote").first.fill(
+        "get sent near us, typically to Mexico, turned into fentanyl"
+    )
     form.get_by_label("Speaker").first.fill("A customs official")
     # Find the source through the HTMX search, then pick it.
     form.get_by_label("Find a source").first.fill("Responsibly")
@@ -64,7 +66,7 @@ def test_analyst_records_an_update_without_a_reload(e2e_data, live_server, login
     form.get_by_role("button", name="Submit for review").click()
 
     first = page.locator("#status-timeline .timeline-item").first
-    expect(first).to_contain_text("Shipments continue through new brokers.")
+    expect(first).to_contain_text("get sent near us, typically to Mexico, turned into fentanyl")
     expect(first).to_contain_text("Pending review")
     expect(first).to_contain_text("Alex Analyst")
     expect(page.locator("#commitment-status")).to_contain_text("1 update pending review")
@@ -76,7 +78,7 @@ def test_analyst_records_an_update_without_a_reload(e2e_data, live_server, login
 
     page.reload()
     first = page.locator("#status-timeline .timeline-item").first
-    expect(first).to_contain_text("Shipments continue through new brokers.")
+    expect(first).to_contain_text("get sent near us, typically to Mexico, turned into fentanyl")
     expect(first.locator("em")).to_have_text("fell")
 
 
@@ -105,17 +107,19 @@ def test_the_same_journey_without_javascript(e2e_data, live_server, browser, sho
         shot(page, "analyst-no-js-error")
 
         form = page.locator("#record-update")
-        form.get_by_label("Quote").first.fill("No new scheduling since the summit.")
+        form.get_by_label("Quote").first.fill(
+            "the best way to do that is to be talking, to be engaged."
+        )
         form.get_by_label("Existing source").first.select_option(label=SOURCE)
         form.get_by_role("button", name="Submit for review").click()
 
         expect(page).to_have_url(re.compile(rf"/commitments/{REFERENCE}/#update-\d+$"))
         expect(page.locator(".messages")).to_contain_text("submitted for review")
         first = page.locator("#status-timeline .timeline-item").first
-        expect(first).to_contain_text("No new scheduling since the summit.")
+        expect(first).to_contain_text("the best way to do that is to be talking, to be engaged.")
         page.reload()
         expect(page.locator("#status-timeline .timeline-item").first).to_contain_text(
-            "No new scheduling since the summit."
+            "the best way to do that is to be talking, to be engaged."
         )
         shot(page, "analyst-no-js-after-update")
     finally:

@@ -44,6 +44,9 @@ class RequireSecondFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not settings.TRACKER_REQUIRE_2FA or not request.user.is_authenticated:
             return None
+        # A personal access token (exports, feed) was made in a session that passed this check.
+        if getattr(request, "api_token", None) is not None:
+            return None
         name = request.resolver_match.url_name or ""
         enrolling = name.startswith("mfa_")
         if not enrolling and name in ALLOWED_BEFORE_ENROLMENT:

@@ -1,5 +1,7 @@
 """The domain model, one module per seam; import from here (`from tracker.models import X`)."""
 
+# Personal access tokens live with the API that uses them (tracker/api/models.py).
+from ..api.models import ApiToken
 from .audit import AuditAction, AuditEvent
 from .choices import (
     EARLIEST_DATE,
@@ -10,13 +12,16 @@ from .choices import (
     choices_condition,
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
+from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
+from .library import SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
 
 __all__ = [
     "ANALYSTS",
+    "ApiToken",
     "EARLIEST_DATE",
     "MANAGERS",
     "STATUS_DEFINITIONS",
@@ -31,6 +36,8 @@ __all__ = [
     "Direction",
     "Event",
     "Evidence",
+    "ImportFile",
+    "ImportState",
     "Indicator",
     "Measurement",
     "Party",
@@ -39,6 +46,7 @@ __all__ = [
     "ReviewState",
     "Source",
     "SourceKind",
+    "SourceParagraph",
     "Status",
     "StatusPeriod",
     "StatusUpdate",

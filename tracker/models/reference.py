@@ -1,7 +1,11 @@
 """Reference data: parties, areas, events and sources."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from .choices import choices_condition
 
@@ -66,6 +70,10 @@ class Event(models.Model):
         return f"{self.name} ({self.date:%d %b %Y})" if self.date else self.name
 
 
+def source_upload_path(source, filename):
+    return f"sources/{source.sha256[:2]}/{source.sha256}/{get_valid_filename(filename)[-100:]}"
+
+
 class SourceKind(models.TextChoices):
     READOUT = "readout", "Readout"
     STATEMENT = "statement", "Statement"
@@ -86,6 +94,31 @@ class Source(models.Model):
     url = models.URLField(max_length=1000, blank=True)
     published_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The document itself, when the library has it (tracker/library/): the original file,
+    # what it is, and its text as numbered SourceParagraphs.
+    # Database defaults too: the benchmark's generator and raw SQL write rows without them.
+    document = models.FileField(
+        upload_to=source_upload_path, max_length=300, blank=True, default="", db_default=""
+    )
+    original_name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    media_type = models.CharField(max_length=100, blank=True, default="", db_default="")
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    text_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    paragraph_count = models.PositiveIntegerField(default=0, editable=False, db_default=0)
+    text_added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    text_added_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -98,6 +131,10 @@ class Source(models.Model):
             models.CheckConstraint(
                 condition=choices_condition("kind", SourceKind), name="tracker_source_kind_valid"
             ),
+            # One source per document: a second upload of the same file offers the first.
+            models.UniqueConstraint(
+                fields=["sha256"], condition=~Q(sha256=""), name="tracker_source_sha256_unique"
+            ),
         ]
 
     def __str__(self):
@@ -105,3 +142,10 @@ class Source(models.Model):
             b for b in (self.publisher, self.published_on and f"{self.published_on:%d %b %Y}") if b
         ]
         return f"{self.title} ({', '.join(bits)})" if bits else self.title
+
+    def get_absolute_url(self):
+        return reverse("source-detail", args=[self.pk])
+
+    @property
+    def has_text(self):
+        return self.paragraph_count > 0

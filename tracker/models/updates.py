@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from .. import limits
@@ -10,7 +11,7 @@ from ..markup import render_markdown
 from ..people import display_name
 from .choices import Confidence, Status, choices_condition
 from .commitments import Commitment
-from .reference import Source
+from .reference import Party, Source
 
 
 class StatusUpdateQuerySet(models.QuerySet):
@@ -28,7 +29,10 @@ class StatusUpdateQuerySet(models.QuerySet):
         return (
             self.select_related("author", "decided_by", "revises")
             .prefetch_related(
-                models.Prefetch("evidence", queryset=Evidence.objects.select_related("source"))
+                models.Prefetch(
+                    "evidence",
+                    queryset=Evidence.objects.select_related("source", "speaker_party"),
+                )
             )
             .order_by("-as_of", "-created_at", "-id")
         )
@@ -214,13 +218,43 @@ class Evidence(models.Model):
     locator = models.CharField(
         max_length=100, blank=True, help_text="Page, paragraph or timestamp."
     )
+    speaker_party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Verified against the source's text (tracker/library/quotes.py): where the quote is, as
+    # [[start, end], ...] in the text (one pair per piece around an ellipsis), its first
+    # paragraph and the hash of the document it was verified against. Empty: unverified.
+    spans = models.JSONField(null=True, blank=True, editable=False)
+    paragraph = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    source_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["status_update", "id"]
         verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(source_sha256="") & Q(paragraph__isnull=True))
+                | (~Q(source_sha256="") & Q(paragraph__isnull=False)),
+                name="tracker_evidence_verified_complete",
+            ),
+        ]
 
     def __str__(self):
         return f"“{self.quote[:60]}” ({self.source.title[:40]})"
+
+    @property
+    def is_verified(self):
+        return bool(self.source_sha256)
+
+    def reader_url(self):
+        """Where the quote stands in the source reader (its page of paragraphs)."""
+        from ..library.reader import page_of
+
+        url = reverse("source-detail", args=[self.source_id])
+        page = page_of(self.paragraph) if self.paragraph else 1
+        return f"{url}?page={page}#p{self.paragraph}" if page > 1 else f"{url}#p{self.paragraph}"
 
 
 class StatusPeriod(models.Model):

@@ -29,6 +29,7 @@ from ..forms import (
     revision_initial,
 )
 from ..htmx import is_swap, render_page, vary
+from ..library import reader, statements
 from ..models import (
     Commitment,
     CommitmentParty,
@@ -75,6 +76,7 @@ def commitment_list(request):
         "filtered": bool(filterset.active_params()),
         "today": timezone.localdate(),
         "nav_section": "commitments",
+        "may_create": access.may_create_commitments(request.user),
     }
     response = render_page(request, "tracker/commitment_list.html", context, fragment="results")
     if is_swap(request):
@@ -133,7 +135,10 @@ def update_forms(request, commitment, *, source_choices, revising=None):
     """A fresh update form and evidence formset; prefilled when revising a returned update."""
     if revising is None:
         form = RecordUpdateForm(commitment=commitment, user=request.user)
-        return form, evidence_formset(source_choices=source_choices)
+        # "Quote this" in the source reader links here with the passage to cite.
+        quoted = reader.quote_prefill(request.GET) if request.method == "GET" else None
+        initial = [quoted] if quoted else None
+        return form, evidence_formset(source_choices=source_choices, initial=initial)
     initial, evidence = revision_initial(revising)
     form = RecordUpdateForm(initial=initial, commitment=commitment, user=request.user)
     return form, evidence_formset(source_choices=source_choices, initial=evidence)
@@ -178,6 +183,7 @@ def page_context(request, commitment, **extra):
         "commitment": commitment,
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
+        "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
         "assignees": list(commitment.assignees.all()),
         **timeline_page(user, commitment, page),
         "pending_count": commitment.status_updates.submitted().count(),
@@ -265,19 +271,12 @@ def record_update(request, reference):
     formset_ok = formset.is_valid()
 
     if form_ok and formset_ok:
-        data = form.cleaned_data
         try:
             update, created = services.record_status_update(
                 commitment=commitment,
                 author=request.user,
-                status=data["status"],
-                confidence=data["confidence"],
-                as_of=data["as_of"],
-                progress=data["progress"],
-                assessment=data["assessment"].strip(),
-                evidence=formset.evidence_items(),
-                revises=data["revises"],
-                idempotency_key=data["idempotency_key"] or None,
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                **form.update_fields(formset),
             )
         except ValidationError as exc:
             add_service_errors(exc, form, formset)
@@ -316,16 +315,9 @@ def add_measurement(request, pk):
     form = MeasurementForm(request.POST, prefix=f"m{indicator.pk}", source_choices=source_choices)
     form.indicator_pk = indicator.pk
     if form.is_valid():
-        data = form.cleaned_data
         try:
             measurement = services.record_measurement(
-                indicator=indicator,
-                value=data["value"],
-                qualifier=data["qualifier"],
-                measured_on=data["measured_on"],
-                note=data["note"].strip(),
-                source=data["source"] or form.new_source(),
-                recorded_by=request.user,
+                indicator=indicator, recorded_by=request.user, **form.measurement_fields()
             )
         except ValidationError as exc:
             add_service_errors(exc, form)

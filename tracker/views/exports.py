@@ -7,11 +7,14 @@ spreadsheet would run as a formula are neutralised.
 
 import csv
 import datetime as dt
+import tempfile
 import unicodedata
+from wsgiref.util import FileWrapper
 
+from django.contrib.auth.models import User
 from django.contrib.syndication.views import Feed
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
+from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from .. import audit
 from ..access import deny, has_role, role_required
+from ..api.authentication import token_readable, without_token
 from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
 from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
@@ -33,6 +37,7 @@ CHUNK = 2000
 # characters it skips (a BOM, zero-width spaces, spaces).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 SKIPPED_BEFORE_FORMULA = "\ufeff\u200b\u200c\u200d\u2060 \u00a0"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_LABELS = dict(Status.choices)
 
 
@@ -46,7 +51,7 @@ def spreadsheet_safe(value):
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and starts_a_formula(value):
+    if isinstance(value, str) and guarded(value):
         return "'" + value
     return value
 
@@ -56,6 +61,12 @@ def starts_a_formula(text):
         return True
     rest = text.lstrip(SKIPPED_BEFORE_FORMULA)
     return bool(rest) and unicodedata.normalize("NFKC", rest[0]).startswith(FORMULA_STARTS)
+
+
+def guarded(text):
+    """Text the exports prefix with an apostrophe: a formula, or already an apostrophe (so
+    the import, which removes one, gives back exactly what was stored)."""
+    return text.startswith("'") or starts_a_formula(text)
 
 
 class _Line:
@@ -75,6 +86,36 @@ def stream_csv(header, rows, rows_per_chunk=500):
             yield "".join(chunk)
             chunk = []
     yield "".join(chunk)
+
+
+def xlsx_file(title, header, rows):
+    """A workbook written row by row (openpyxl's write-only mode) into a temporary file.
+
+    Text is always a text cell, guarded like the CSV's; dates are date cells.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd"
+            else:
+                value = spreadsheet_safe(value)
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever it starts with
+            cells.append(cell)
+        sheet.append(cells)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    book.save(out)
+    out.seek(0)
+    return FileWrapper(out)
 
 
 def export_scope(request):
@@ -98,7 +139,7 @@ def download(request, content, content_type, filename):
     today = timezone.localdate()
     response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.{ext}"'
     audit.record(
-        AuditAction.EXPORT, request=request, target=request.path, detail=request.GET.urlencode()
+        AuditAction.EXPORT, request=request, target=request.path, detail=without_token(request.GET)
     )
     return response
 
@@ -112,13 +153,17 @@ def _commitments(scope):
     bound = CommitmentParty.objects.select_related("party")
     return (
         scope.commitments()
-        .select_related("area", "owner")
-        .prefetch_related(Prefetch("commitment_parties", queryset=bound))
+        .select_related("area", "owner", "event", "parent")
+        .prefetch_related(
+            Prefetch("commitment_parties", queryset=bound),
+            Prefetch("assignees", queryset=User.objects.only("id", "username")),
+        )
         .order_by("reference")
         .iterator(chunk_size=CHUNK)
     )
 
 
+# The import (tracker/imports/) reads these same columns back.
 COMMITMENT_COLUMNS = [
     "reference",
     "title",
@@ -135,45 +180,73 @@ COMMITMENT_COLUMNS = [
     "target_date",
     "last_update_at",
     "url",
+    "description",
+    "event",
+    "event_date",
+    "delivering",
+    "assignees",
+    "parent",
+    "review_cadence_days",
 ]
 
 
+def commitment_rows(request, scope):
+    today = timezone.localdate()
+    for c in _commitments(scope):
+        bound = c.commitment_parties.all()
+        yield [
+            c.reference,
+            c.title,
+            c.area.name,
+            "; ".join(cp.party.name for cp in bound),
+            c.owner.username if c.owner else "",
+            c.current_status,
+            STATUS_LABELS[c.current_status],
+            c.current_progress,
+            c.current_confidence,
+            c.current_as_of,
+            c.next_review_due,
+            c.is_overdue(today),
+            c.target_date,
+            c.last_update_at,
+            request.build_absolute_uri(c.get_absolute_url()),
+            c.description,
+            c.event.name if c.event else "",
+            c.event.date if c.event else None,
+            "; ".join(cp.party.name for cp in bound if cp.must_deliver),
+            "; ".join(u.username for u in c.assignees.all()),
+            c.parent.reference if c.parent else "",
+            c.review_cadence_days,
+        ]
+
+
+@token_readable
 @require_GET
 @role_required()
 def commitments_csv(request):
     scope, problems = export_scope(request)
     if problems:
         return refused(problems)
-    today = timezone.localdate()
-
-    def rows():
-        for c in _commitments(scope):
-            yield [
-                c.reference,
-                c.title,
-                c.area.name,
-                "; ".join(cp.party.name for cp in c.commitment_parties.all()),
-                c.owner.username if c.owner else "",
-                c.current_status,
-                STATUS_LABELS[c.current_status],
-                c.current_progress,
-                c.current_confidence,
-                c.current_as_of,
-                c.next_review_due,
-                c.is_overdue(today),
-                c.target_date,
-                c.last_update_at,
-                request.build_absolute_uri(c.get_absolute_url()),
-            ]
-
     return download(
         request,
-        stream_csv(COMMITMENT_COLUMNS, rows()),
+        stream_csv(COMMITMENT_COLUMNS, commitment_rows(request, scope)),
         "text/csv; charset=utf-8",
         "commitments.csv",
     )
 
 
+@token_readable
+@require_GET
+@role_required()
+def commitments_xlsx(request):
+    scope, problems = export_scope(request)
+    if problems:
+        return refused(problems)
+    book = xlsx_file("Commitments", COMMITMENT_COLUMNS, commitment_rows(request, scope))
+    return download(request, book, XLSX, "commitments.xlsx")
+
+
+@token_readable
 @require_GET
 @role_required()
 def commitments_json(request):
@@ -210,6 +283,11 @@ def commitments_json(request):
                 "overdue": c.is_overdue(today),
                 "target_date": c.target_date,
                 "last_update_at": c.last_update_at,
+                "description": c.description,
+                "event": {"name": c.event.name, "date": c.event.date} if c.event else None,
+                "assignees": [u.username for u in c.assignees.all()],
+                "parent": c.parent.reference if c.parent else None,
+                "review_cadence_days": c.review_cadence_days,
             }
             yield sep + encoder.encode(item)
             sep = ",\n"
@@ -239,6 +317,10 @@ HISTORY_FIELDS = {
     "quote": "evidence__quote",
     "speaker": "evidence__speaker",
     "locator": "evidence__locator",
+    # "verified" when the quote was found in the source's text (tracker/library/quotes.py).
+    "verification": "verification",
+    "paragraph": "evidence__paragraph",
+    "source_sha256": "evidence__source_sha256",
     "source": "evidence__source__title",
     "source_kind": "evidence__source__kind",
     "source_publisher": "evidence__source__publisher",
@@ -247,6 +329,25 @@ HISTORY_FIELDS = {
 }
 
 
+def verification_label():
+    return Case(
+        When(evidence__id=None, then=Value("")),
+        When(evidence__source_sha256="", then=Value("unverified")),
+        default=Value("verified"),
+    )
+
+
+def history_rows(scope):
+    return (
+        StatusUpdate.objects.filter(*scope.conditions("commitment"))
+        .annotate(verification=verification_label())
+        .order_by("id", "evidence__id")
+        .values_list(*HISTORY_FIELDS.values())
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+@token_readable
 @require_GET
 @role_required()
 def history_csv(request):
@@ -254,21 +355,28 @@ def history_csv(request):
     scope, problems = export_scope(request)
     if problems:
         return refused(problems)
-    rows = (
-        StatusUpdate.objects.filter(*scope.conditions("commitment"))
-        .order_by("id", "evidence__id")
-        .values_list(*HISTORY_FIELDS.values())
-        .iterator(chunk_size=CHUNK)
-    )
+    rows = history_rows(scope)
     return download(
         request, stream_csv(list(HISTORY_FIELDS), rows), "text/csv; charset=utf-8", "history.csv"
     )
+
+
+@token_readable
+@require_GET
+@role_required()
+def history_xlsx(request):
+    scope, problems = export_scope(request)
+    if problems:
+        return refused(problems)
+    book = xlsx_file("History", list(HISTORY_FIELDS), history_rows(scope))
+    return download(request, book, XLSX, "history.xlsx")
 
 
 class UpdatesFeed(Feed):
     """Accepted status updates, newest first, for signed-in users with a role."""
 
     feed_type = Atom1Feed
+    token_readable = True  # feed readers send a token in the address: ?token=ct_...
     title = "Commitment Tracker: status updates"
     subtitle = "Accepted status updates, newest first."
     limit = 50

@@ -21,7 +21,10 @@ def with_details(updates):
     return updates.select_related(
         "commitment", "commitment__area", "author", "revises"
     ).prefetch_related(
-        Prefetch("evidence", queryset=Evidence.objects.select_related("source").order_by("id"))
+        Prefetch(
+            "evidence",
+            queryset=Evidence.objects.select_related("source", "speaker_party").order_by("id"),
+        )
     )
 
 

@@ -19,8 +19,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label}: {rows}")
 
         counts = backups.backup(path, progress=progress)
+        files = counts.pop(backups.MEDIA)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Backed up {sum(counts.values())} rows of {len(counts)} models to {path}."
+                f"Backed up {sum(counts.values())} rows of {len(counts)} models and {files} "
+                f"media files to {path}."
             )
         )

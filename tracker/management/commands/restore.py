@@ -19,6 +19,7 @@ class Command(BaseCommand):
 
         try:
             counts = backups.restore(path, progress=progress)
+            files = counts.pop(backups.MEDIA)
         except backups.RestoreRefused as exc:
             raise CommandError(str(exc)) from exc
         except FileNotFoundError as exc:
@@ -28,6 +29,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label}: {rows}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Restored {sum(counts.values())} rows of {len(counts)} models from {path}."
+                f"Restored {sum(counts.values())} rows of {len(counts)} models and {files} "
+                f"media files from {path}."
             )
         )

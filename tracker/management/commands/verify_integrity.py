@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker import integrity
+from tracker.library import integrity as library_integrity
 
 
 class Command(BaseCommand):
@@ -22,13 +23,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, repair, chunk_size, examples, **options):
         report = integrity.verify(repair_drift=repair, chunk_size=chunk_size, max_examples=examples)
+        quotes = library_integrity.check_quotes(max_examples=examples)
         self.stdout.write(
             f"Checked {report.commitments} commitments and "
             f"{report.accepted_updates} accepted status updates."
         )
+        drift_left = self.report_drift(report, repair)
+        self.report_quotes(quotes)
+        if drift_left:
+            raise CommandError(
+                "Drift found: `manage.py verify_integrity --repair` rewrites it from the history.",
+                returncode=1,
+            )
+        if not quotes.clean:
+            raise CommandError(
+                "Verified quotes no longer match their sources: see above.", returncode=1
+            )
+
+    def report_drift(self, report, repair):
+        """Write the drift report; True when drift remains."""
         if report.clean:
             self.stdout.write(self.style.SUCCESS("No drift: every derived value matches."))
-            return
+            return False
         self.stdout.write(
             f"Drift in {report.drifted} commitments: "
             + ", ".join(f"{field} {n}" for field, n in report.by_field.most_common())
@@ -39,8 +55,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  … and {report.drifted - len(report.examples)} more.")
         if repair:
             self.stdout.write(self.style.SUCCESS(f"Repaired {report.repaired} commitments."))
-            return
-        raise CommandError(
-            "Drift found: `manage.py verify_integrity --repair` rewrites it from the history.",
-            returncode=1,
+            return False
+        return True
+
+    def report_quotes(self, quotes):
+        self.stdout.write(
+            f"Checked {quotes.quotes} verified quotes in {quotes.sources} sources with text."
         )
+        if quotes.clean:
+            self.stdout.write(self.style.SUCCESS("Every verified quote matches its source."))
+            return
+        self.stdout.write(f"{quotes.problems} problem(s) with verified quotes:")
+        for problem in quotes.examples:
+            self.stdout.write(f"  {problem}")

@@ -1,0 +1,310 @@
+"""/search/: the same results on SQLite (FTS5) and PostgreSQL (tsvector), kept in step by
+triggers, filters, hostile queries, HTMX and query counts."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from tests import factories
+from tracker.models import Commitment
+from tracker.search import index, query
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(analyst):
+    china = factories.make_party("China")
+    usa = factories.make_party("United States")
+    trade = factories.make_area("Trade")
+    drugs = factories.make_area("Counternarcotics")
+    tariffs = factories.make_commitment(
+        "TRADE-1", owner=analyst, area=trade, parties=[usa], title="Lower tariffs on solar panels"
+    )
+    precursors = factories.make_commitment(
+        "DRUGS-1",
+        owner=analyst,
+        area=drugs,
+        parties=[china],
+        title="Curb precursor chemicals",
+        description="Shipments of precursor chemicals are curtailed.",
+    )
+    document = factories.make_document_source(
+        "Readout",
+        text="The leaders discussed tariffs at length.\n\nChina agreed to curtail shipments.",
+    )
+    factories.record(
+        precursors,
+        as_of=dt.date(2026, 3, 1),
+        assessment="Seizures of precursors rose sharply in the spring.",
+        quote="China agreed to curtail shipments.",
+        source=document,
+    )
+    factories.record(
+        tariffs,
+        as_of=dt.date(2026, 6, 1),
+        assessment="Negotiators met twice; no tariff was lowered.",
+        quote="Tariffs stay where they were.",
+    )
+    return {"tariffs": tariffs, "precursors": precursors, "document": document, "china": china}
+
+
+def found(client, **params):
+    response = client.get(reverse("search"), params)
+    assert response.status_code == 200, response.content[:500]
+    return [(hit.kind, hit.title) for hit in response.context["hits"]]
+
+
+def test_it_finds_commitments_assessments_quotes_and_source_text(client, analyst, world):
+    client.force_login(analyst)
+    hits = found(client, q="shipments")
+    assert sorted(hits) == [
+        ("commitment", "DRUGS-1 · Curb precursor chemicals"),
+        ("quote", "DRUGS-1 · quote from Readout"),
+        ("text", "Readout · paragraph 2"),
+    ]
+    assert found(client, q="seizures") == [("assessment", "DRUGS-1 · assessment as of 01 Mar 2026")]
+
+
+def test_words_are_matched_by_their_stem_and_all_must_occur(client, analyst, world):
+    client.force_login(analyst)
+    assert ("commitment", "TRADE-1 · Lower tariffs on solar panels") in found(client, q="tariff")
+    assert found(client, q="solar tariffs") == [
+        ("commitment", "TRADE-1 · Lower tariffs on solar panels")
+    ]
+    assert found(client, q="solar precursor") == []
+
+
+def test_phrases_exclusions_and_alternatives(client, analyst, world):
+    client.force_login(analyst)
+    assert found(client, q='"solar panels"') == [
+        ("commitment", "TRADE-1 · Lower tariffs on solar panels")
+    ]
+    assert found(client, q='"panels solar"') == []
+    assert ("text", "Readout · paragraph 1") not in found(client, q="tariffs -leaders")
+    assert ("text", "Readout · paragraph 1") in found(client, q="tariffs")
+    assert {kind for kind, _ in found(client, q="seizures or negotiators")} == {"assessment"}
+    assert len(found(client, q="seizures or negotiators")) == 2
+
+
+def test_the_best_match_comes_first(client, analyst, world):
+    factories.make_commitment(title="Precursor precursor precursor controls", owner=analyst)
+    client.force_login(analyst)
+    hits = found(client, q="precursor", kind="commitment")
+    assert hits[0] == ("commitment", hits[0][1]) and "Precursor precursor" in hits[0][1]
+
+
+def test_snippets_highlight_the_matched_words(client, analyst, world):
+    client.force_login(analyst)
+    body = client.get(reverse("search"), {"q": "seizures"}).content.decode()
+    assert "<mark>Seizures</mark> of precursors rose sharply in the spring." in body
+    hit = client.get(reverse("search"), {"q": "seizures"}).context["hits"][0]
+    assert hit.url == f"{world['precursors'].get_absolute_url()}#update-{hit.obj.pk}"
+
+
+def test_quotes_say_whether_they_are_verified(client, analyst, world):
+    client.force_login(analyst)
+    body = client.get(reverse("search"), {"q": "shipments", "kind": "quote"}).content.decode()
+    assert ">Verified quote</a>" in body
+    body = client.get(reverse("search"), {"q": "stay", "kind": "quote"}).content.decode()
+    assert ">Unverified</span>" in body
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"kind": "quote"}, {"quote"}),
+        ({"kind": "text"}, {"text"}),
+        ({"kind": "commitment"}, {"commitment"}),
+    ],
+)
+def test_the_kind_filter(client, analyst, world, params, expected):
+    client.force_login(analyst)
+    assert {kind for kind, _ in found(client, q="shipments", **params)} == expected
+
+
+def test_area_party_and_date_filters(client, analyst, world):
+    client.force_login(analyst)
+    drugs = world["precursors"].area
+    assert {t for _, t in found(client, q="tariffs or shipments", area=drugs.pk)} == {
+        "DRUGS-1 · Curb precursor chemicals",
+        "DRUGS-1 · quote from Readout",
+    }
+    assert {
+        t.split(" · ")[0]
+        for _, t in found(client, q="tariff or shipments", party=world["china"].pk)
+    } == {"DRUGS-1"}
+    in_spring = found(
+        client, q="seizures or negotiators", date_from="2026-02-01", date_to="2026-04-01"
+    )
+    assert in_spring == [("assessment", "DRUGS-1 · assessment as of 01 Mar 2026")]
+    assert found(client, q="seizures or negotiators", date_from="2026-05-01") == [
+        ("assessment", "TRADE-1 · assessment as of 01 Jun 2026")
+    ]
+
+
+def test_an_inverted_date_range_is_refused_clearly(client, analyst, world):
+    client.force_login(analyst)
+    response = client.get(
+        reverse("search"), {"q": "tariffs", "date_from": "2026-05-01", "date_to": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert "The end of the range comes before its start." in response.content.decode()
+
+
+# Kept in step by the same transaction, whoever writes
+
+
+def index_rows():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {index.TABLE}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def test_the_index_follows_every_write(client, analyst, world):
+    client.force_login(analyst)
+    commitment = world["tariffs"]
+    Commitment.objects.filter(pk=commitment.pk).update(title="Open the wind turbine market")
+    assert found(client, q="turbine") == [("commitment", "TRADE-1 · Open the wind turbine market")]
+    assert ("commitment", "TRADE-1 · Lower tariffs on solar panels") not in found(client, q="solar")
+    # Writes that do not touch the indexed columns leave the index alone.
+    before = index_rows()
+    Commitment.objects.filter(pk=commitment.pk).update(current_progress=50)
+    assert index_rows() == before
+
+
+def test_a_rolled_back_write_leaves_nothing_in_the_index(client, analyst, world):
+    before = index_rows()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        factories.record(world["tariffs"], quote="Ephemeral zeppelin quote.")
+        raise RuntimeError
+    assert index_rows() == before
+    client.force_login(analyst)
+    assert found(client, q="zeppelin") == []
+
+
+def test_rebuild_gives_back_the_same_index(world):
+    before = index_rows()
+    assert index.rebuild() == before
+
+
+# Hostile input
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unbalanced',
+        "NEAR(tariffs shipments)",
+        "tariffs AND OR NOT",
+        "*",
+        "body:tariffs",
+        "^tariffs",
+        "tariffs\x00shipments",
+        "'; DROP TABLE tracker_search; --",
+        "tariffs)(",
+        "“curly” ‘quotes’ — dashes",
+        "ÿ" * 150,
+    ],
+)
+def test_hostile_queries_give_results_or_a_clear_message(client, analyst, world, q):
+    client.force_login(analyst)
+    response = client.get(reverse("search"), {"q": q})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:  # a NUL is refused before the view, as everywhere
+        body = response.content.decode()
+        assert 'role="alert"' in body or body == "The address contains a NUL character."
+    assert index_rows() > 0
+
+
+def test_a_ten_thousand_character_query_is_refused_clearly(client, analyst, world):
+    client.force_login(analyst)
+    response = client.get(reverse("search"), {"q": "tariffs " * 1250})
+    assert response.status_code == 400
+    assert "Searches are limited to 200 characters." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "q,message",
+    [
+        ("the of and", "Type a word to search for"),
+        ("-tariffs", "Say what to look for, not only what to leave out."),
+        ("!!! ???", "Type a word to search for"),
+    ],
+)
+def test_queries_with_nothing_to_look_for_say_so(client, analyst, world, q, message):
+    client.force_login(analyst)
+    response = client.get(reverse("search"), {"q": q})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_parser_quotes_every_word_for_fts5_and_keeps_websearch_syntax():
+    clauses = query.parse('Tariffs "solar panels" -wind or "NEAR(x"')
+    assert query.fts5_expression(clauses) == '"tariffs" AND "solar panels" OR "near x" NOT "wind"'
+    assert query.websearch_string(clauses) == 'tariffs "solar panels" -wind or "near x"'
+
+
+# The page
+
+
+def test_without_a_query_the_page_shows_the_form(client, manager):
+    client.force_login(manager)
+    response = client.get(reverse("search"))
+    assert response.status_code == 200
+    assert "Type what you are looking for" in response.content.decode()
+    assert response.context["hits"] == []
+
+
+def test_htmx_gets_the_results_only_with_a_shareable_url(client, analyst, world):
+    client.force_login(analyst)
+    response = client.get(reverse("search"), {"q": "tariffs", "kind": "text"}, headers=HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="search-results"')
+    assert response["HX-Push-Url"] == "/search/?q=tariffs&kind=text"
+    assert "HX-Request" in response["Vary"]
+    full = client.get(response["HX-Push-Url"]).content.decode()
+    assert "<html" in full and "Readout · paragraph 1" in full
+
+
+def test_pages_of_results(client, analyst):
+    for n in range(23):
+        factories.make_commitment(title=f"Harbour works number {n}", owner=analyst)
+    client.force_login(analyst)
+    first = client.get(reverse("search"), {"q": "harbour"})
+    assert len(first.context["hits"]) == 20 and first.context["next_url"]
+    second = client.get(reverse("search") + first.context["next_url"])
+    assert len(second.context["hits"]) == 3 and second.context["previous_url"]
+
+
+def test_the_search_box_is_in_the_navigation(client, analyst):
+    client.force_login(analyst)
+    body = client.get(reverse("commitment-list")).content.decode()
+    assert '<form class="nav-search" method="get" action="/search/" role="search">' in body
+
+
+def test_a_search_takes_a_constant_number_of_queries(
+    client, analyst, world, django_assert_num_queries
+):
+    for n in range(3):
+        commitment = factories.make_commitment(title=f"Shipments of type {n}", owner=analyst)
+        factories.record(commitment, assessment="Shipments fell.", quote="Shipments fell.")
+    client.force_login(analyst)
+    # session, user, groups (role), the search, commitments, updates, evidence, paragraphs of
+    # the hits, areas and parties (filter selects), nav count of returned updates
+    with django_assert_num_queries(11):
+        response = client.get(reverse("search"), {"q": "shipments"})
+    assert {hit.kind for hit in response.context["hits"]} == {
+        "commitment",
+        "assessment",
+        "quote",
+        "text",
+    }
+
+
+def test_outsiders_cannot_search(client, outsider):
+    assert client.get(reverse("search"), {"q": "x"}).status_code == 302
+    client.force_login(outsider)
+    assert client.get(reverse("search"), {"q": "x"}).status_code == 403

@@ -1,0 +1,106 @@
+"""What the reader shows: a page of paragraphs, each cut into stretches quoted or not.
+
+The spans were computed when each quote was verified (stored on the evidence); here they
+are only intersected with the paragraphs on the page. Markup is the template's job.
+"""
+
+import dataclasses
+
+from ..models import Evidence
+
+PARAGRAPHS_PER_PAGE = 200
+
+
+@dataclasses.dataclass
+class Segment:
+    text: str
+    evidence: list  # the verified evidence quoting this stretch; empty when unquoted
+
+
+def page_count(source):
+    return max(1, -(-source.paragraph_count // PARAGRAPHS_PER_PAGE))
+
+
+def page_of(paragraph_number):
+    return (paragraph_number - 1) // PARAGRAPHS_PER_PAGE + 1
+
+
+def paragraph_range(page):
+    first = (page - 1) * PARAGRAPHS_PER_PAGE + 1
+    return first, first + PARAGRAPHS_PER_PAGE - 1
+
+
+def evidence_of(source):
+    """Every piece of evidence citing `source`, with its update and commitment (one query)."""
+    return list(
+        Evidence.objects.filter(source=source)
+        .select_related("status_update__commitment")
+        .order_by("status_update__commitment__reference", "status_update_id", "id")
+    )
+
+
+def segments(paragraph, spans):
+    """`paragraph` cut at every quoted span's edge; `spans` are (start, end, evidence)."""
+    start, text = paragraph.start, paragraph.text
+    end = start + len(text)
+    local = [
+        (max(a, start) - start, min(b, end) - start, evidence)
+        for a, b, evidence in spans
+        if a < end and b > start
+    ]
+    cuts = sorted({0, len(text), *(a for a, _, _ in local), *(b for _, b, _ in local)})
+    result = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        quoting = [evidence for la, lb, evidence in local if la <= a and b <= lb]
+        result.append(Segment(text[a:b], quoting))
+    return result
+
+
+def annotate(paragraphs, evidence):
+    """Give each paragraph its segments and the evidence quoting it (`quoted_in`)."""
+    spans = [(a, b, item) for item in evidence if item.is_verified for a, b in item.spans]
+    for paragraph in paragraphs:
+        paragraph.segments = segments(paragraph, spans)
+        seen = {}
+        for segment in paragraph.segments:
+            for item in segment.evidence:
+                seen.setdefault(item.pk, item)
+        paragraph.quoted_in = list(seen.values())
+    return paragraphs
+
+
+def supported_commitments(evidence):
+    """The commitments the source supports, each once, in reference order."""
+    found = {}
+    for item in evidence:
+        commitment = item.status_update.commitment
+        found.setdefault(commitment.pk, commitment)
+    return sorted(found.values(), key=lambda c: c.reference)
+
+
+def quote_prefill(params):
+    """The evidence a record-update form starts with, from ?quote_source=ID&quote_span=S-E
+    (links of the reader's "Quote" page); None when absent or not a passage of a source."""
+    from ..models import Source
+
+    source_id, span = params.get("quote_source", ""), params.get("quote_span", "")
+    start, _, end = span.partition("-")
+    if not (source_id.isdigit() and start.isdigit() and end.isdigit()) or len(span) > 20:
+        return None
+    source = Source.objects.filter(pk=int(source_id[:18])).first()
+    start, end = int(start), int(end)
+    if source is None or not source.has_text or not 0 <= start < end:
+        return None
+    first = source.paragraphs.filter(start__lte=start).order_by("-number").first()
+    if first is None:
+        return None
+    rows = list(
+        source.paragraphs.filter(number__gte=first.number, start__lt=end)
+        .order_by("number")
+        .values_list("text", flat=True)
+    )
+    stored = "\n\n".join(rows)
+    quote = stored[start - first.start : end - first.start].replace("\n\n", " ").strip()
+    if not quote or end - first.start > len(stored):
+        return None
+    return {"source": source, "quote": quote, "locator": f"paragraph {first.number}"}
