@@ -245,6 +245,17 @@ def test_the_admin_is_behind_the_second_factor_too(client, admin_user, require_2
     assert client.get("/admin/")["Location"] == SECURITY
 
 
+def test_an_access_token_reads_exports_and_the_feed_without_a_session(client, analyst, require_2fa):
+    """A token was made in a session that passed the second factor; a script has no session."""
+    token = factories.make_token(analyst)
+    export = client.get("/export/commitments.csv", headers={"authorization": f"Bearer {token.raw}"})
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("text/csv")
+    feed = client.get(f"/feed/updates.atom?token={token.raw}")
+    assert feed.status_code == 200
+    assert b"<feed" in feed.content
+
+
 def test_signing_out_is_always_possible(client, analyst, require_2fa):
     client.force_login(analyst)
     assert client.post("/accounts/logout/")["Location"] == LOGIN
