@@ -91,6 +91,7 @@ def server_env(database_env, static_root, *, review):
         STATIC_ROOT=str(static_root),
         TRACKER_REVIEW_REQUIRED="1" if review else "0",
         TRACKER_EMAIL_NOTIFICATIONS="0",
+        TRACKER_REQUIRE_2FA="0",  # the analysts sign in with passwords only (see bench/settings.py)
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )

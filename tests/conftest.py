@@ -19,6 +19,11 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
+    # allauth keeps its per-address sign-in counts and used TOTP codes in the cache: every
+    # test starts with none, whatever the tests before it in this process signed in.
+    from django.core.cache import cache
+
+    cache.clear()
     # Tests read the dashboard's context; tests/test_dashboard_cache.py turns the cache on.
     settings.TRACKER_DASHBOARD_CACHE_SECONDS = 0
     # The API throttle counts in a cache that outlives a test; test_api_tokens.py turns it on.

@@ -2,6 +2,7 @@
 
 The table is checked against the URLconf: a new URL without an entry here fails the suite.
 Outcomes: "ok" (2xx, or a 3xx that is not the sign-in page), "login" (redirect to sign in),
+"reauth" (redirect to confirm the password again, before changing a second factor),
 "admin-login" (redirect to the admin's sign-in), 403, 404, 405, "invalid" (the request was
 allowed but its empty form was refused with a 4xx and nothing saved), "form-error" (Django's
 own auth views: the form again, 200, with its errors).
@@ -31,6 +32,12 @@ EVERYONE_READS = {
 MANAGERS_ONLY = {**ANY_ROLE, "analyst": 403, "other_analyst": 403, "manager": "ok", "admin": "ok"}
 GET_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)}
 POST_ONLY = GET_ONLY
+SIGNED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
+# Changing a second factor needs a recent sign-in: the password (or a code) is asked again.
+RECENT_SIGN_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "reauth")}
+NOT_ENROLLED = {"anonymous": "login", **dict.fromkeys(ROLES[1:], 404)}
+PUBLIC = dict.fromkeys(ROLES, "ok")
+PUBLIC_405 = dict.fromkeys(ROLES, 405)
 WRITERS_INVALID = dict.fromkeys(["analyst", "other_analyst", "manager", "admin"], "invalid")
 
 EXPECTED = {
@@ -181,6 +188,52 @@ EXPECTED = {
         "GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")},
         "POST": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 405)},
     },
+    # django-allauth (tracker/accounts/urls.py mounts only these). The same sign-in and
+    # sign-out views under allauth's names.
+    "account_login": {"GET": PUBLIC, "POST": dict.fromkeys(ROLES, "form-error")},
+    "account_logout": {"GET": GET_ONLY, "POST": None},
+    "account_inactive": {"GET": PUBLIC, "POST": PUBLIC_405},
+    "account_reauthenticate": {
+        "GET": SIGNED_IN,
+        "POST": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "form-error")},
+    },
+    # The security settings page and the second factor (nobody in the world has one yet).
+    "mfa_index": {"GET": SIGNED_IN, "POST": GET_ONLY},
+    # The second step of signing in: without a password step first, back to the start.
+    "mfa_authenticate": {
+        "GET": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")},
+        "POST": {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")},
+    },
+    "mfa_reauthenticate": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_activate_totp": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_deactivate_totp": {"GET": NOT_ENROLLED, "POST": NOT_ENROLLED},
+    "mfa_view_recovery_codes": {"GET": NOT_ENROLLED, "POST": GET_ONLY},
+    "mfa_generate_recovery_codes": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_download_recovery_codes": {"GET": NOT_ENROLLED, "POST": NOT_ENROLLED},
+    "mfa_list_webauthn": {"GET": SIGNED_IN, "POST": GET_ONLY},
+    "mfa_add_webauthn": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_reauthenticate_webauthn": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_remove_webauthn": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    "mfa_edit_webauthn": {"GET": RECENT_SIGN_IN, "POST": RECENT_SIGN_IN},
+    # Passkey sign-in: only for a browser asking for its challenge (JSON), never a page.
+    "mfa_login_webauthn": {
+        "GET": dict.fromkeys(ROLES, "login"),
+        "POST": dict.fromkeys(ROLES, "login"),
+    },
+    # Single sign-on: 404 while no provider is configured (tests/e2e/test_sso.py signs in
+    # through a real one); its error and cancel pages are for anyone.
+    "openid_connect_login": {"GET": dict.fromkeys(ROLES, 404), "POST": dict.fromkeys(ROLES, 404)},
+    "openid_connect_callback": {
+        "GET": dict.fromkeys(ROLES, 404),
+        "POST": dict.fromkeys(ROLES, 404),
+    },
+    "socialaccount_login_cancelled": {"GET": PUBLIC, "POST": PUBLIC_405},
+    "socialaccount_login_error": {"GET": dict.fromkeys(ROLES, 401), "POST": PUBLIC_405},
+    # Choosing a username when the provider's is taken: only during a single sign-on.
+    "socialaccount_signup": {
+        "GET": dict.fromkeys(ROLES, "login"),
+        "POST": dict.fromkeys(ROLES, "login"),
+    },
 }
 # The API answers with problem details: 401 without credentials (never a sign-in redirect);
 # Django REST framework checks who is asking before the method, so outsiders get 403 first.
@@ -327,6 +380,10 @@ def url_for(name, world, fresh_update, kwargs_only=False):
         kwargs = {"pk": world["upload"].pk}
     elif name.startswith("review-") and name != "review-queue":
         kwargs = {"pk": fresh_update().pk}
+    elif name in ("mfa_remove_webauthn", "mfa_edit_webauthn"):
+        kwargs = {"pk": 1}
+    elif name.startswith("openid_connect_"):
+        kwargs = {"provider_id": "sso"}
     elif name == "area-follow":
         kwargs = {"slug": world["commitment"].area.slug}
     elif name == "notification-read":
@@ -345,6 +402,8 @@ def outcome(response):
             return "admin-login"
         if location.startswith("/accounts/login/"):
             return "login"
+        if location.startswith("/accounts/reauthenticate/"):
+            return "reauth"
         return "ok"
     if (
         response.status_code == 200

@@ -170,8 +170,15 @@ def test_app_servers_share_sessions_through_the_database(servers):
     assert "sessionid=" in cookies
 
     # The second server has never seen this user: the session comes from the database.
-    response, body = get(second, "/commitments/", {**HTTPS, "Cookie": cookies})
+    # In production a second factor is required (TRACKER_REQUIRE_2FA), so the demo analyst,
+    # who has none yet, is sent to set one up.
+    response, _ = get(second, "/commitments/", {**HTTPS, "Cookie": cookies})
+    assert response.status == 302
+    assert response.getheader("Location") == "/accounts/2fa/"
+    response, body = get(second, "/accounts/2fa/", {**HTTPS, "Cookie": cookies})
     assert response.status == 200
+    assert b"Your organisation requires a second factor" in body
     assert b"analyst" in body.lower()
     response, _ = get(second, "/commitments/", HTTPS)
     assert response.status == 302  # and without the cookie: sign in first
+    assert response.getheader("Location").startswith("/accounts/login/")

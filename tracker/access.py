@@ -81,6 +81,11 @@ def can_use_admin(user):
     return user.is_authenticated and user.is_staff
 
 
+def can_reset_second_factor(user):
+    """Removing someone's second factor lets whoever knows their password in: admins only."""
+    return is_admin(user)
+
+
 # Commitments and status updates
 
 

@@ -348,5 +348,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)
 from .api import admin as api_admin  # noqa: E402, F401 - registers the tokens' admin
 from .imports import admin as imports_admin  # noqa: E402, F401  (registers ImportFile)

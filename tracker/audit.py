@@ -49,6 +49,8 @@ def on_sign_out(sender, request, user, **kwargs):
 
 @receiver(auth_signals.user_login_failed)
 def on_sign_in_failed(sender, credentials, request=None, **kwargs):
+    if credentials.get("second_step"):
+        return  # a wrong second-step code: audited as such by tracker.accounts.signals
     log.warning("sign-in failed for %r", credentials.get("username"))
     record(
         AuditAction.SIGN_IN_FAILED,

@@ -5,6 +5,7 @@ sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README, "Productio
 """
 
 import os
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -43,12 +44,18 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of security keys
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
     "django_htmx",
     "simple_history",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -69,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Before the sign-in check: the exports and the feed also accept a personal access token.
     "tracker.api.authentication.TokenForExportsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -77,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.middleware.LoginRequiredHtmxMiddleware",
+    "tracker.accounts.middleware.RequireSecondFactorMiddleware",
     # Last, so a lockout response comes after authentication has run.
     "axes.middleware.AxesMiddleware",
 ]
@@ -130,6 +139,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,6 +163,74 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = envbool("AXES_ENABLED", True)
+# Never keep a guessed second-step code in the failure log.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Sign-in (django-allauth): local accounts by username and password, a second factor (TOTP
+# with recovery codes, or a security key / passkey), and single sign-on from the
+# organisation's OpenID Connect provider. See README, "Sign-in".
+ACCOUNT_ADAPTER = "tracker.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "tracker.accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+ACCOUNT_SESSION_REMEMBER = True  # the session lasts SESSION_COOKIE_AGE, as before
+# A signed-in user may open the sign-in page to switch accounts (as before allauth).
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# Failed sign-ins (password or second-step code) are counted by django-axes, in the database
+# that every app server shares, rather than by allauth's per-process cache.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_ADAPTER = "tracker.accounts.adapters.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "tracker.accounts.forms.AuthenticateForm",
+    "reauthenticate": "tracker.accounts.forms.ReauthenticateForm",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Commitment Tracker"
+MFA_TOTP_TOLERANCE = 1  # a code of the previous or next 30 seconds too: phones' clocks drift
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# Browsers allow WebAuthn on http://localhost; the server-side check needs this in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The TOTP secrets and recovery-code seeds are encrypted in the database with this key.
+TRACKER_MFA_KEY = os.environ.get("TRACKER_MFA_KEY", SECRET_KEY)
+# A signed-in user without a second factor must enrol before anything else.
+TRACKER_REQUIRE_2FA = envbool("TRACKER_REQUIRE_2FA", not DEBUG)
+# A sign-in through the organisation's provider counts as two-factor: the provider enforces it.
+TRACKER_SSO_SATISFIES_2FA = envbool("TRACKER_SSO_SATISFIES_2FA", True)
+
+SOCIALACCOUNT_ADAPTER = "tracker.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page POSTs to start single sign-on
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": os.environ.get("OIDC_PROVIDER_NAME", "your organisation"),
+                "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
+                "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+                "settings": {"server_url": OIDC_ISSUER},
+            }
+        ]
+        if OIDC_ISSUER
+        else [],
+    }
+}
+# Which claim of the provider carries the user's groups, and which of its values give which of
+# our roles: "tracker-analysts=Analysts,tracker-managers=Managers". Set at every SSO sign-in.
+TRACKER_OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "groups")
+TRACKER_OIDC_ROLE_MAP = dict(
+    item.strip().split("=", 1)
+    for item in os.environ.get("OIDC_ROLE_MAP", "").split(",")
+    if "=" in item
+)
 
 # The client's address. TRACKER_PROXY_COUNT is the number of trusted proxies (load balancer,
 # TLS terminator) in front of the app; each appends the address it saw to X-Forwarded-For.
@@ -169,6 +247,8 @@ if TRACKER_PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# allauth's own per-address limits (sign-in attempts, passkey challenges) read the same entry.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRACKER_PROXY_COUNT
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -201,6 +281,11 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if OIDC_ISSUER:
+    # Starting single sign-on POSTs to the tracker, which redirects to the provider: browsers
+    # check form-action on every redirect of a form submission, so the provider is allowed.
+    _issuer = urllib.parse.urlsplit(OIDC_ISSUER)
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
 # Production hardening: on whenever DEBUG is off (each can be overridden).
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)

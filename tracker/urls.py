@@ -1,11 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .dashboard import views as dashboard
 from .notifications import views as notifications
 from .views import (
-    accounts,
     commitment_new,
     commitments,
     exports,
@@ -80,18 +78,6 @@ urlpatterns = [
     path("settings/tokens/", tokens.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
     path("api/", include("tracker.api.urls")),
-    # Sign-in, sign-out and password change; no reset by email (administrators reset passwords).
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password_change/",
-        accounts.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
+    path("accounts/", include("tracker.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -25,6 +25,11 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "Revoked an access token"
     TOKEN_USED = "token_used", "Used an access token"
     TOKEN_REFUSED = "token_refused", "Refused an access token"
+    MFA_FAILED = "mfa_failed", "Second-step code refused"
+    MFA_ADDED = "mfa_added", "Added a second factor"
+    MFA_REMOVED = "mfa_removed", "Removed a second factor"
+    MFA_RESET = "mfa_reset", "Reset a user's second factor"
+    SSO_ROLES = "sso_roles", "Roles set by the identity provider"
 
 
 class AuditEvent(models.Model):
