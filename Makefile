@@ -3,6 +3,8 @@
 #   make test  - the same set-up, then every test
 SHELL := /bin/bash
 PORT ?= 8000
+# pytest-xdist: one test process per core (two here); PYTEST_ARGS="-n 0" runs them in one.
+PYTEST_ARGS ?= -n $(shell nproc 2>/dev/null || echo 2)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
