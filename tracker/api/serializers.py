@@ -19,6 +19,7 @@ from ..models import (
 )
 
 STATUS_LABELS = dict(Status.choices)
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 
 @extend_schema_field({"type": "string", "nullable": True, "description": "A username."})
@@ -59,7 +60,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "download_url",
         ]
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(NULLABLE_URI)
     def get_download_url(self, source):
         """The web's original-file download (a session's, as an attachment); null: no file."""
         if not source.document:
@@ -95,7 +96,7 @@ class SourceDetailSerializer(SourceSerializer):
     def get_web_url(self, source) -> str:
         return web_url(self, source.get_absolute_url())
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(NULLABLE_URI)
     def get_next_paragraphs(self, source):
         if not source.paragraph_slice:
             return None
@@ -130,7 +131,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "source",
         ]
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(NULLABLE_URI)
     def get_reader_url(self, evidence):
         """The quote in the web's source reader; null when unverified."""
         return web_url(self, evidence.reader_url()) if evidence.is_verified else None
