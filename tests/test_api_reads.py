@@ -201,6 +201,119 @@ def test_sources_list_search_and_detail(api, board):
     assert_problem(api.get("/api/sources/999999/"), 404)
 
 
+READOUT = "The leaders met in Woodside.\n\nChina agreed to curb fentanyl precursors."
+
+
+def test_evidence_says_whether_it_was_verified_in_its_sources_text(api, board, analyst):
+    readout = factories.make_document_source("Readout", text=READOUT)
+    factories.services.record_status_update(
+        commitment=board["mil"],
+        author=analyst,
+        status=Status.IN_PROGRESS,
+        confidence="moderate",
+        as_of=dt.date.today(),
+        progress=None,
+        assessment="",
+        evidence=[
+            factories.services.EvidenceItem(
+                quote="China agreed to curb fentanyl", source=readout, speaker_party=board["china"]
+            ),
+        ],
+    )
+    newest = results(api.get("/api/updates/", {"commitment": "USCN-MIL"}))[0]
+    verified = newest["evidence"][0]
+    assert verified["verified"] is True
+    assert verified["paragraph"] == 2 and verified["speaker_party"] == "China"
+    start, end = verified["spans"][0]
+    assert READOUT[start:end] == "China agreed to curb fentanyl"
+    assert verified["reader_url"].endswith(f"/sources/{readout.pk}/#p2")
+    assert verified["source"]["has_text"] is True
+    assert verified["source"]["sha256"] == readout.sha256
+
+    unverified = results(api.get("/api/updates/", {"commitment": "USCN-FENT"}))[0]["evidence"][0]
+    assert unverified["verified"] is False
+    assert (unverified["paragraph"], unverified["spans"], unverified["reader_url"]) == (
+        None,
+        None,
+        None,
+    )
+    assert unverified["speaker_party"] is None and unverified["source"]["has_text"] is False
+
+
+def test_the_source_list_shows_each_documents_metadata(api, board, analyst):
+    readout = factories.make_document_source("Readout", text=READOUT, user=analyst)
+    bare = factories.make_source("Press remarks")
+    by_id = {s["id"]: s for s in results(api.get("/api/sources/"))}
+    document = by_id[readout.pk]
+    assert document["has_text"] is True and document["paragraph_count"] == 2
+    assert document["media_type"] == "text/plain" and document["original_name"] == "document.txt"
+    assert document["size"] == len(READOUT.encode()) and len(document["sha256"]) == 64
+    assert document["download_url"].endswith(f"/sources/{readout.pk}/original/")
+    plain = by_id[bare.pk]
+    assert (plain["has_text"], plain["paragraph_count"], plain["sha256"]) == (False, 0, "")
+    assert plain["download_url"] is None and plain["size"] is None
+
+
+def test_the_source_detail_returns_its_text_as_numbered_paragraphs(api, analyst):
+    readout = factories.make_document_source("Readout", text=READOUT, user=analyst)
+    detail = api.get(f"/api/sources/{readout.pk}/").json()
+    assert detail["text_added_by"] == "alice" and detail["text_added_at"]
+    assert detail["web_url"].endswith(f"/sources/{readout.pk}/")
+    assert [(p["number"], p["text"]) for p in detail["paragraphs"]] == [
+        (1, "The leaders met in Woodside."),
+        (2, "China agreed to curb fentanyl precursors."),
+    ]
+    second = detail["paragraphs"][1]
+    assert READOUT[second["start"] :].startswith(second["text"])
+    assert detail["next_paragraphs"] is None
+    bare = api.get(f"/api/sources/{factories.make_source().pk}/").json()
+    assert (bare["paragraphs"], bare["next_paragraphs"], bare["text_added_by"]) == ([], None, None)
+
+
+def test_a_long_documents_text_comes_in_slices_of_200_paragraphs(
+    api, analyst, django_assert_num_queries
+):
+    text = "\n\n".join(f"Paragraph {n}." for n in range(1, 451))
+    long = factories.make_document_source("Long report", text=text, user=analyst)
+    api.get("/api/")  # the token's first use notes it
+    # token and user, audit entry, groups; the source with who added its text; the slice.
+    with django_assert_num_queries(5):
+        first = api.get(f"/api/sources/{long.pk}/").json()
+    assert len(first["paragraphs"]) == 200 and first["paragraphs"][-1]["number"] == 200
+    assert first["next_paragraphs"].endswith(f"/api/sources/{long.pk}/?paragraphs_from=201")
+    second = api.get(first["next_paragraphs"]).json()
+    assert [p["number"] for p in second["paragraphs"]][:1] == [201]
+    last = api.get(second["next_paragraphs"]).json()
+    assert [p["text"] for p in last["paragraphs"]][-1] == "Paragraph 450."
+    assert len(last["paragraphs"]) == 50 and last["next_paragraphs"] is None
+    beyond = api.get(f"/api/sources/{long.pk}/", {"paragraphs_from": 999}).json()
+    assert beyond["paragraphs"] == [] and beyond["next_paragraphs"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two", "1.5", "1e3", " ", "9" * 5000])
+def test_a_bad_paragraphs_from_is_a_400(api, value):
+    source = factories.make_document_source("Readout", text=READOUT)
+    response = api.get(f"/api/sources/{source.pk}/", {"paragraphs_from": value})
+    assert_problem(response, 400, "invalid-query")
+    assert "paragraphs_from" in response.json()["errors"]
+
+
+def test_the_source_list_has_constant_queries_per_page(api, analyst, django_assert_num_queries):
+    api.get("/api/")  # the token's first use notes it
+
+    def page():
+        # token and user, audit entry, groups; the page of sources.
+        with django_assert_num_queries(4):
+            return results(api.get("/api/sources/"))
+
+    factories.make_document_source("First", text=READOUT, user=analyst)
+    assert len(page()) == 1
+    for i in range(5):
+        factories.make_document_source(f"Doc {i}", text=f"Text {i}.", user=analyst)
+        factories.make_source(f"Bare {i}")
+    assert len(page()) == 11
+
+
 def test_the_dashboard_snapshot_today_and_as_of_a_date(api, board):
     today = api.get("/api/dashboard/").json()
     assert today["total"] == 2

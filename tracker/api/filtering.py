@@ -77,3 +77,9 @@ class UpdateFilterForm(forms.Form):
 
 class SourceFilterForm(forms.Form):
     q = forms.CharField(max_length=limits.SEARCH_QUERY, required=False)
+
+
+class ParagraphsForm(forms.Form):
+    """A source's text slice: the first paragraph number wanted (documents stay under 10⁷)."""
+
+    paragraphs_from = forms.IntegerField(min_value=1, max_value=10_000_000, required=False)

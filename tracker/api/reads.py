@@ -20,13 +20,14 @@ from ..views.commitments import commitment_page_queryset, prepare_indicators
 from ..views.review import with_details
 from . import dashboard
 from .conditional import etag
-from .filtering import SourceFilterForm, UpdateFilterForm, refuse_invalid
+from .filtering import ParagraphsForm, SourceFilterForm, UpdateFilterForm, refuse_invalid
 from .pagination import ByReference, Cursor, Oldest
 from .permissions import IsManager
 from .serializers import (
     CommitmentDetailSerializer,
     CommitmentSerializer,
     ReviewItemSerializer,
+    SourceDetailSerializer,
     SourceSerializer,
     StatusUpdateSerializer,
 )
@@ -90,7 +91,7 @@ def commitment_detail(request, reference):
 
 
 def updates_with_evidence():
-    evidence = Evidence.objects.select_related("source").order_by("id")
+    evidence = Evidence.objects.select_related("source", "speaker_party").order_by("id")
     return (
         StatusUpdate.objects.select_related("commitment", "author", "decided_by")
         .defer("commitment__description")
@@ -157,11 +158,34 @@ def source_list(request):
     return paginated(request, sources, SourceSerializer)
 
 
+PARAGRAPHS_PER_REQUEST = 200
+
+
 @etag
-@extend_schema(summary="A source", responses=SourceSerializer)
+@extend_schema(
+    summary="A source: its document's metadata and a slice of its text as numbered paragraphs",
+    parameters=[
+        param(
+            "paragraphs_from",
+            f"The first paragraph's number (default 1); at most {PARAGRAPHS_PER_REQUEST} "
+            "follow, `next_paragraphs` links to the rest.",
+            int,
+        )
+    ],
+    responses=SourceDetailSerializer,
+)
 @api_view(["GET", "HEAD"])
 def source_detail(request, pk):
-    return Response(SourceSerializer(get_object_or_404(Source, pk=pk)).data)
+    form = ParagraphsForm(request.query_params)
+    form.is_valid()
+    refuse_invalid(form)
+    source = get_object_or_404(Source.objects.select_related("text_added_by"), pk=pk)
+    first = form.cleaned_data.get("paragraphs_from") or 1
+    source.paragraph_slice = list(
+        source.paragraphs.filter(number__gte=first).order_by("number")[:PARAGRAPHS_PER_REQUEST]
+    )
+    context = {"request": request}
+    return Response(SourceDetailSerializer(source, context=context).data)
 
 
 @etag

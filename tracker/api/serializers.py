@@ -13,11 +13,13 @@ from ..models import (
     Indicator,
     Measurement,
     Source,
+    SourceParagraph,
     Status,
     StatusUpdate,
 )
 
 STATUS_LABELS = dict(Status.choices)
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 
 @extend_schema_field({"type": "string", "nullable": True, "description": "A username."})
@@ -34,17 +36,105 @@ def web_url(serializer, path):
 
 
 class SourceSerializer(serializers.ModelSerializer):
+    """A source with what the library holds of its document (no query beyond its row)."""
+
+    has_text = serializers.BooleanField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
     class Meta:
         model = Source
-        fields = ["id", "title", "kind", "publisher", "url", "published_on", "created_at"]
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "publisher",
+            "url",
+            "published_on",
+            "created_at",
+            "has_text",
+            "paragraph_count",
+            "original_name",
+            "media_type",
+            "size",
+            "sha256",
+            "download_url",
+        ]
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_download_url(self, source):
+        """The web's original-file download (a session's, as an attachment); null: no file."""
+        if not source.document:
+            return None
+        return web_url(self, reverse("source-download", args=[source.pk]))
+
+
+class ParagraphSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SourceParagraph
+        fields = ["number", "page", "start", "text"]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    """A source with a slice of its text: `paragraphs` from `paragraphs_from`, at most
+    PARAGRAPHS_PER_REQUEST; `next_paragraphs` links to the next slice (null at the end)."""
+
+    web_url = serializers.SerializerMethodField()
+    text_added_by = Username(read_only=True)
+    paragraphs = ParagraphSerializer(source="paragraph_slice", many=True)
+    next_paragraphs = serializers.SerializerMethodField()
+
+    class Meta(SourceSerializer.Meta):
+        fields = [
+            *SourceSerializer.Meta.fields,
+            "web_url",
+            "text_added_by",
+            "text_added_at",
+            "paragraphs",
+            "next_paragraphs",
+        ]
+
+    def get_web_url(self, source) -> str:
+        return web_url(self, source.get_absolute_url())
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_next_paragraphs(self, source):
+        if not source.paragraph_slice:
+            return None
+        following = source.paragraph_slice[-1].number + 1
+        if following > source.paragraph_count:
+            return None
+        path = reverse("api-source-detail", args=[source.pk])
+        return web_url(self, f"{path}?paragraphs_from={following}")
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
+    """A quote; `verified` when the library found it in its source's text (then
+    `paragraph` and `spans`, [[start, end], ...] offsets in that text, say where)."""
+
     source = SourceSerializer()
+    verified = serializers.BooleanField(source="is_verified", read_only=True)
+    speaker_party = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    reader_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Evidence
-        fields = ["id", "quote", "speaker", "locator", "source"]
+        fields = [
+            "id",
+            "quote",
+            "speaker",
+            "speaker_party",
+            "locator",
+            "verified",
+            "paragraph",
+            "spans",
+            "reader_url",
+            "source",
+        ]
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_reader_url(self, evidence):
+        """The quote in the web's source reader; null when unverified."""
+        return web_url(self, evidence.reader_url()) if evidence.is_verified else None
 
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
