@@ -531,3 +531,10 @@ def test_the_sample_files_in_docs_import_cleanly_on_the_seed_data(seeded, manage
     outcome = check(Path(path).read_bytes(), manager)
     assert [r["errors"] for r in results(outcome) if r["errors"]] == []
     assert {k: outcome.counts[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("data", [b"\xfe\xff", b"\xff\xfe", b"\xef\xbb\xbf"])
+def test_a_byte_order_mark_alone_is_an_empty_file(manager, data):
+    outcome = run(data, "empty.csv", user=manager, commit=False)
+    assert outcome.problem == "The file is empty."
+    assert not outcome.applied

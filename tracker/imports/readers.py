@@ -117,6 +117,9 @@ def read_csv(data):
         header = next(reader)
     except csv.Error as exc:
         raise FileProblem(f"Row 1 (the header) cannot be read as CSV: {exc}.") from exc
+    except StopIteration:
+        # A byte-order mark and nothing else: no header row at all.
+        raise FileProblem("The file is empty.") from None
     notes = [note] if note else []
     if delimiter != ",":
         name = {";": "semicolons", "\t": "tabs"}[delimiter]
