@@ -1,4 +1,6 @@
-"""Forms of the analyst workspace: record a status update, add a measurement, edit a commitment.
+"""Forms of the analyst workspace: record a status update, add a measurement, decide on an update.
+
+The commitment edit form is in commitment_forms.py.
 
 Forms validate; the writes themselves go through services.py.
 """
@@ -6,18 +8,14 @@ Forms validate; the writes themselves go through services.py.
 import uuid
 
 from django import forms
-from django.contrib.auth.models import User
-from django.db.models import Q
 from django.utils import timezone
 
-from . import access, limits, services
 from . import fields as safe
+from . import limits, services
 from .library import quotes
 from .library import services as library
 from .models import (
-    ANALYSTS,
     EARLIEST_DATE,
-    Commitment,
     Confidence,
     Party,
     Qualifier,
@@ -26,7 +24,6 @@ from .models import (
     Status,
     StatusUpdate,
 )
-from .people import display_name
 
 EVIDENCE_SLOTS = 3
 NEW_SOURCE_FIELDS = {
@@ -408,96 +405,6 @@ class MeasurementForm(SourceForm):
 
     def clean_measured_on(self):
         return plausible_date(self.cleaned_data.get("measured_on"))
-
-
-class OwnerField(safe.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return display_name(obj)
-
-
-class AssigneesField(safe.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return display_name(obj)
-
-
-class CommitmentEditForm(forms.ModelForm):
-    """The descriptive fields. `version` is the one the user started from, for conflicts."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    review_cadence_days = forms.IntegerField(
-        min_value=1,
-        max_value=3650,
-        label="Review every (days)",
-        help_text="How often the status must be reviewed.",
-    )
-
-    class Meta:
-        model = Commitment
-        fields = list(access.MANAGER_FIELDS)
-        field_classes = {
-            "owner": OwnerField,
-            "assignees": AssigneesField,
-            "area": safe.ModelChoiceField,
-            "event": safe.ModelChoiceField,
-            "parent": safe.ModelChoiceField,
-        }
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 5}),
-            "target_date": DateInput,
-            "assignees": forms.CheckboxSelectMultiple,
-        }
-        labels = {"parent": "Part of"}
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Only what the access policy lets this user change; anything else posted is ignored,
-        # and services.edit_commitment() refuses it again.
-        allowed = access.editable_fields(user, self.instance)
-        self.editable = [name for name in self._meta.fields if name in allowed]
-        for name in [*self.fields]:
-            if name != "version" and name not in self.editable:
-                del self.fields[name]
-        limits.show_limits(self)
-        self.fields["version"].initial = self.instance.version
-        analysts = User.objects.filter(
-            Q(groups__name=ANALYSTS) | Q(pk=self.instance.owner_id)
-        ).distinct()
-        if "assignees" in self.fields:
-            self.fields["assignees"].queryset = analysts.order_by("first_name", "username")
-        if "owner" in self.fields:
-            self.fields["owner"].queryset = analysts.order_by("first_name", "username")
-            self.fields["owner"].empty_label = "— Nobody yet —"
-        if "parent" in self.fields:
-            excluded = descendants(self.instance) | {self.instance.pk}
-            parent = self.fields["parent"]
-            parent.queryset = Commitment.objects.exclude(pk__in=excluded).only(
-                "id", "reference", "title"
-            )
-            parent.empty_label = "— Not part of another commitment —"
-            parent.error_messages["invalid_choice"] = (
-                f"Select a valid choice. {services.PARENT_CYCLE}"
-            )
-
-    def descriptive_fields(self):
-        return [name for name in self.editable if name != "assignees"]
-
-    def changes(self):
-        """{field: value} of every field this user may change, for services.edit_commitment()."""
-        return {name: self.cleaned_data[name] for name in self.editable}
-
-
-def descendants(commitment):
-    """Primary keys of every sub-commitment below `commitment`, to refuse a cycle."""
-    children = {}
-    for pk, parent in Commitment.objects.exclude(parent=None).values_list("pk", "parent_id"):
-        children.setdefault(parent, []).append(pk)
-    found, todo = set(), [commitment.pk]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 class DecisionForm(forms.Form):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from . import access
 from . import fields as safe
-from .forms import CommitmentEditForm
+from .commitment_forms import CommitmentEditForm
 from .models import ANALYSTS, Commitment, Party
 
 # A reference is part of URLs: /commitments/<reference>/ (and /commitments/new/ is a page).

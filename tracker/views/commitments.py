@@ -19,9 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from .. import access, limits, services
 from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
+from ..commitment_forms import CommitmentEditForm
 from ..filters import CommitmentFilter
 from ..forms import (
-    CommitmentEditForm,
     MeasurementForm,
     RecordUpdateForm,
     evidence_formset,
