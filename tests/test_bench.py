@@ -163,3 +163,68 @@ def test_the_api_benchmark_measures_every_api_page(bench_data, settings):
     assert "API: commitment, If-None-Match (304)" in names
     assert all(r.queries is not None and len(r.times) == 2 for r in results)
     assert not ApiToken.objects.exists()  # its token is removed afterwards
+
+
+def test_every_end_to_end_page_answers(bench_data, settings):
+    """bench/e2e.py's pages, requested as its wrk runs will (same cookies, same headers)."""
+    from django.contrib.auth.models import User
+
+    from bench import e2e as bench_e2e
+
+    settings.ROOT_URLCONF = "bench.urls"
+    subjects = bench_run.find_subjects()
+    analyst = User.objects.get(pk=bench_e2e.returned_author(subjects))
+    clients = {
+        "manager": bench_run.signed_in(subjects.manager),
+        "analyst": bench_run.signed_in(analyst),
+        "admin": bench_run.signed_in(subjects.admin),
+    }
+    pages = bench_e2e.pages(subjects, timezone.localdate())
+    assert {"hello", "list", "commitment", "review", "returned", "reader", "search"} <= {
+        page.key for page in pages
+    }
+    for page in pages:
+        response = clients[page.who].get(page.path, headers=page.headers)
+        assert response.status_code == 200, page.key
+        if page.key == "returned":  # a list with rows in it
+            returned = StatusUpdate.objects.returned_to(analyst).select_related("commitment")
+            assert returned.exists()
+            assert returned.first().commitment.reference.encode() in response.content
+
+
+def e2e_run(vendor, updates, **p50):
+    pages = [
+        {"key": key, "name": key, "p50": ms, "p99": ms * 2, "rps": 1000 / ms}
+        for key, ms in p50.items()
+    ]
+    machine = dict.fromkeys(("date", "cpus", "cpu", "ram_gb", "python", "django", "database"), "")
+    return {
+        "vendor": vendor,
+        "updates": updates,
+        "commitments": updates // 100,
+        "machine": machine,
+        "pages": pages,
+    }
+
+
+def test_the_report_gives_ratios_growth_and_targets():
+    from bench import report
+
+    runs = [
+        e2e_run("sqlite", 1_000_000, hello=2.0, list=10.0, review=12.0, post=20.0),
+        e2e_run("sqlite", 20_000, hello=2.0, list=9.0, review=6.0, post=19.0),
+        e2e_run("postgresql", 1_000_000, hello=2.5, list=15.0, review=10.0, post=15.0),
+    ]
+    table = report.table(runs)
+    assert "| list | 10.0 | 5.0 | 100 | 1.11× | 15.0 | 6.0 | 67 |" in table
+    checks = {
+        (db, kind, key): (figure, met) for db, kind, key, _, figure, met in report.targets(runs)
+    }
+    assert checks[("SQLite", "latency", "list")] == ("5.0×", True)  # 10 / 2 ≤ 5
+    assert checks[("SQLite", "latency", "review")] == ("6.0×", False)
+    assert checks[("SQLite", "growth", "review")] == ("2.00×", False)  # 12 / 6 grew
+    assert checks[("SQLite", "growth", "list")] == ("1.11×", True)
+    assert checks[("SQLite", "throughput", "list")] == ("0.20×", True)  # 100 / 500 req/s
+    assert checks[("PostgreSQL", "latency", "list")] == ("6.0×", False)
+    assert checks[("PostgreSQL", "latency", "post")] == ("6.0×", True)  # ≤ 8×
+    assert ("PostgreSQL", "growth", "list") not in checks  # no small PostgreSQL run
