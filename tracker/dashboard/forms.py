@@ -1,7 +1,6 @@
 """The dashboard's form: its query string, validated; bad values are reported, never fatal."""
 
 from django import forms
-from django.template.loader import get_template
 
 from ..models import EARLIEST_DATE
 
@@ -14,21 +13,6 @@ DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 EARLIEST = EARLIEST_DATE
 
 
-class Select(forms.Select):
-    """Django's Select, drawn by one template (templates/tracker/widgets/select.html).
-
-    Through Django's own template, an include per option and two per attribute list, the
-    filters' hundred-odd options took longer than most of the dashboard's queries.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        context = self.get_context(name, value, attrs)
-        if any(group_name for group_name, _, _ in context["widget"]["optgroups"]):
-            return super().render(name, value, attrs, renderer)
-        context["attrs"] = context["widget"]["attrs"]
-        return get_template("tracker/widgets/select.html").render(context)
-
-
 def _filter(label, invalid):
     """An optional id from the choices the form is given (area, party, owner)."""
     return forms.TypedChoiceField(
@@ -36,7 +20,6 @@ def _filter(label, invalid):
         coerce=int,
         required=False,
         empty_value=None,
-        widget=Select,
         error_messages={"invalid_choice": invalid},
     )
 
