@@ -51,6 +51,22 @@ def test_the_list_shows_sources_with_their_text_and_quote_counts(client, analyst
     assert '<a class="button" href="/sources/new/">Add a source</a>' in body
 
 
+def test_the_list_counts_each_sources_quotes(client, analyst, commitment):
+    quoted, unquoted = factories.make_source("Quoted twice"), factories.make_source("Never quoted")
+    factories.record(commitment, quote="First quote.", source=quoted)
+    factories.record(commitment, quote="Second quote.", source=quoted)
+    client.force_login(analyst)
+    body = client.get(reverse("source-list")).content.decode()
+    rows = {
+        title: row
+        for row in body.split("<tr>")[1:]
+        for title in (quoted.title, unquoted.title)
+        if title in row
+    }
+    assert "<td>2</td>" in rows[quoted.title]
+    assert "<td>0</td>" in rows[unquoted.title]
+
+
 def test_the_list_searches_titles_and_the_text_of_documents(client, manager, document):
     factories.make_source("Press briefing")
     client.force_login(manager)
