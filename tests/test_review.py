@@ -141,6 +141,17 @@ def test_the_queue_lists_pending_updates_oldest_first(client, manager, commitmen
     assert "<html" in page
 
 
+def test_the_queue_shows_twenty_updates_a_page(client, manager, commitment, analyst):
+    updates = [factories.record(commitment, author=analyst) for _ in range(21)]
+    client.force_login(manager)
+    first = client.get("/review/").content.decode()
+    assert first.count('class="card queue-item') == 20
+    assert "21 updates waiting · page 1 of 2" in first
+    second = client.get("/review/", {"page": 2}).content.decode()
+    assert second.count('class="card queue-item') == 1
+    assert f'id="review-{updates[-1].pk}"' in second
+
+
 def test_the_queue_filters_by_area_and_analyst_through_htmx(
     client, manager, analyst, other_analyst, commitment
 ):

@@ -14,7 +14,9 @@ from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
 from ..models import Evidence, StatusUpdate
 
-PAGE_SIZE = 50
+# Twenty full cards, each with its evidence and two decision forms, fill several screens;
+# fifty made the queue the slowest page to draw (bench/README.md).
+PAGE_SIZE = 20
 
 
 def with_details(updates):
