@@ -218,6 +218,16 @@ def test_codes_in_allauths_form_are_converted_when_first_read(client, analyst):
     assert_no_code_recoverable(data, codes)
 
 
+def test_codes_encrypted_with_another_key_become_an_empty_set(client, analyst, settings):
+    legacy_enrol(analyst)
+    settings.TRACKER_MFA_KEY = "another key"
+    sign_in(client)
+    # Neither set can be read: the user signs in with the app (its secret is unreadable too,
+    # so here: refused, not a server error) and makes new codes.
+    assert client.post(SECOND_STEP, {"code": "1234-5678"}).status_code == 200
+    assert stored(analyst)["hashes"] == []
+
+
 def test_our_recovery_codes_and_app_codes_replace_allauths():
     from tracker.accounts import totp as tracker_totp
 

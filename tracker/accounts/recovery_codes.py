@@ -22,6 +22,7 @@ from allauth.mfa import app_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal import auth as allauth_recovery_codes
 from allauth.mfa.utils import decrypt, encrypt
+from cryptography.fernet import InvalidToken
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
@@ -86,7 +87,12 @@ def hashed_from_legacy(data):
     encrypted codes imported from another library) turned into ours; None if it is ours."""
     if "hashes" in data:
         return None
-    unused = allauth_recovery_codes.RecoveryCodes(SimpleNamespace(data=data)).get_unused_codes()
+    try:
+        unused = allauth_recovery_codes.RecoveryCodes(SimpleNamespace(data=data)).get_unused_codes()
+    except InvalidToken:
+        # Encrypted with another TRACKER_MFA_KEY: no code of that set can work any more (allauth
+        # would fail on each try); the user makes new ones.
+        unused = []
     converted = hashed(unused, total=max(len(unused), app_settings.RECOVERY_CODE_COUNT))
     if "viewed_at" in data:
         converted["viewed_at"] = data["viewed_at"]
