@@ -89,9 +89,7 @@ def test_an_analyst_adds_a_security_key_and_signs_in_with_it(
     sign_out(page)
 
     # Password, then the key.
-    page.get_by_label("Username").fill("analyst")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    login("analyst")
     expect(page.get_by_role("heading", name="Second step")).to_be_visible()
     assert_accessible(page)
     shot(page, "security-key-second-step")
