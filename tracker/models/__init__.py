@@ -17,6 +17,7 @@ from .indicators import Direction, Indicator, Measurement, Qualifier
 from .library import SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
+from .second_factor import UsedTotpStep
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "StatusPeriod",
     "StatusUpdate",
     "StatusUpdateQuerySet",
+    "UsedTotpStep",
     "choices_condition",
 ]

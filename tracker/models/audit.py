@@ -29,6 +29,7 @@ class AuditAction(models.TextChoices):
     MFA_ADDED = "mfa_added", "Added a second factor"
     MFA_REMOVED = "mfa_removed", "Removed a second factor"
     MFA_RESET = "mfa_reset", "Reset a user's second factor"
+    MFA_NEW_CODES = "mfa_new_codes", "Made new recovery codes"
     SSO_ROLES = "sso_roles", "Roles set by the identity provider"
 
 
