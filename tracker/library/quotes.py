@@ -91,6 +91,9 @@ class Text:
             end, _ = self.stored_position(found + len(piece), end=True)
             spans.append((start, end))
             position = found + len(piece)
+        return self.match_of(spans)
+
+    def match_of(self, spans):
         first = self.paragraph_of(spans[0][0])
         return Match(
             spans=spans,
@@ -98,6 +101,14 @@ class Text:
             last_paragraph=self.paragraph_of(spans[-1][1] - 1),
             page=self.pages[first - 1],
         )
+
+    def find_near(self, quote, spans):
+        """The Match of `quote` at `spans` (the occurrence a reader's selection chose) when
+        it is still there, else its first occurrence; raise Mismatch like find()."""
+        try:
+            return self.match_of([tuple(span) for span in self.find_all_at(quote, spans)])
+        except (Mismatch, TypeError, ValueError, IndexError):
+            return self.find(quote)
 
     def still_matches(self, quote, spans):
         """Does `quote` still occur at `spans` (as stored on a piece of evidence)?"""

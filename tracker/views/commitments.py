@@ -88,7 +88,9 @@ def commitment_list(request):
 
 
 def commitment_page_queryset():
-    return Commitment.objects.select_related("area", "owner", "event", "parent").prefetch_related(
+    return Commitment.objects.select_related(
+        "area", "owner", "event", "parent", "passage__source"
+    ).prefetch_related(
         Prefetch("commitment_parties", queryset=CommitmentParty.objects.select_related("party")),
         "assignees",
     )
@@ -181,6 +183,8 @@ def page_context(request, commitment, **extra):
     parties = list(commitment.commitment_parties.all())
     context = {
         "commitment": commitment,
+        # The verified passage of a source that states it, when it was created from one.
+        "passage": getattr(commitment, "passage", None),
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
         "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
