@@ -180,9 +180,7 @@ def test_saving_links_the_commitment_to_the_verified_passage(as_manager, documen
     assert 'id="promise-verification"' in page
 
 
-def test_the_reader_highlights_the_passage_and_lists_the_commitment(
-    as_manager, document, area
-):
+def test_the_reader_highlights_the_passage_and_lists_the_commitment(as_manager, document, area):
     as_manager.post(NEW, form_data(area, document))
     commitment = Commitment.objects.get()
     body = as_manager.get(document.get_absolute_url()).content.decode()
