@@ -74,7 +74,7 @@ def test_an_analyst_uploads_reads_quotes_and_finds_a_document(e2e_data, live_ser
 
     # Select the sentence: the page offers to quote it.
     select_text(page, "#p1 .para-text", len(SENTENCE))
-    quote_form = page.locator("#quote-selection")
+    quote_form = page.locator("#selection-actions")
     expect(quote_form).to_be_visible()
     expect(quote_form).to_contain_text(SENTENCE)
     quote_form.get_by_role("button", name="Quote the selection").click()
@@ -143,7 +143,7 @@ def test_without_javascript_an_analyst_quotes_a_whole_paragraph(e2e_data, live_s
         page.get_by_role("button", name="Sign in").click()
         page.goto(f"{live_server.url}/sources/")
         page.get_by_role("link", name="Plain readout").click()
-        expect(page.locator("#quote-selection")).to_be_hidden()
+        expect(page.locator("#selection-actions")).to_be_hidden()
         page.locator("#p2").get_by_role("link", name="Quote this paragraph").click()
         page.get_by_role("link", name=REFERENCE).click()
         form = page.locator("#record-update")
