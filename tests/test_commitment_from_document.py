@@ -230,6 +230,7 @@ def test_an_edited_passage_is_refused_with_the_closest_and_nothing_saved(
     assert not Commitment.objects.exists() and not CommitmentPassage.objects.exists()
     body = response.content.decode()
     assert "From a document." in body and 'name="from_source"' in body
+    assert 'start a commitment without the source</a>' in body
 
 
 def test_an_htmx_post_redirects_or_returns_the_form(as_manager, document, area):
@@ -244,6 +245,15 @@ def test_an_unknown_source_is_an_inline_error(as_manager, document, area, source
     response = as_manager.post(NEW, form_data(area, document, from_source=source_id))
     assert response.status_code == 422
     assert "The source: Select a valid choice." in response.content.decode()
+    assert not Commitment.objects.exists()
+
+
+def test_an_emptied_passage_is_refused_not_saved_unlinked(as_manager, document, area):
+    response = as_manager.post(NEW, form_data(area, document, ""))
+    assert response.status_code == 422
+    assert response.context["form"].errors["description"] == [
+        "Give the passage of the source that states the commitment."
+    ]
     assert not Commitment.objects.exists()
 
 

@@ -32,9 +32,7 @@ def check(rows, user):
     return run(csv_bytes([HEADER, *rows]), "h.csv", user=user, commit=False)
 
 
-def test_a_quote_found_in_its_source_is_previewed_as_verified_and_applied_verified(
-    seeded, manager
-):
+def test_a_quote_found_in_its_source_is_previewed_as_verified_and_applied_verified(seeded, manager):
     outcome = check([row(QUOTE)], manager)
     (result,) = results(outcome)
     assert result["errors"] == [] and result["action"] == "create"
@@ -58,9 +56,7 @@ def test_a_quote_not_in_its_source_is_an_error_with_the_closest_passage(seeded, 
             "of the chemicals used to make fentanyl.”?",
         ]
     ]
-    assert not run(
-        csv_bytes([HEADER, row(altered)]), "h.csv", user=manager, commit=True
-    ).applied
+    assert not run(csv_bytes([HEADER, row(altered)]), "h.csv", user=manager, commit=True).applied
     assert StatusUpdate.objects.count() == before
 
 

@@ -100,7 +100,11 @@ class NewCommitmentForm(forms.ModelForm):
         if extra:
             self.add_error("delivering", f"Not among the parties bound: {', '.join(extra)}.")
         source, description = data.get("from_source"), data.get("description")
-        if source is not None and description:
+        if source is not None and not description and "description" not in self.errors:
+            self.add_error(
+                "description", "Give the passage of the source that states the commitment."
+            )
+        elif source is not None and description:
             passage = library.Passage(
                 source=source, quote=description, spans=parse_span(data.get("from_span"))
             )
@@ -111,9 +115,8 @@ class NewCommitmentForm(forms.ModelForm):
                     "description",
                     [
                         *exc.message_dict["description"],
-                        "What was promised must be the source’s own words: edit it back "
-                        "(or shorten it, marking the gaps with …), or start a commitment "
-                        "without the source.",
+                        "What was promised must be the source’s own words: edit it back, "
+                        "or shorten it, marking the gaps with …",
                     ],
                 )
             else:
