@@ -230,7 +230,7 @@ def test_an_edited_passage_is_refused_with_the_closest_and_nothing_saved(
     assert not Commitment.objects.exists() and not CommitmentPassage.objects.exists()
     body = response.content.decode()
     assert "From a document." in body and 'name="from_source"' in body
-    assert 'start a commitment without the source</a>' in body
+    assert "start a commitment without the source</a>" in body
 
 
 def test_an_htmx_post_redirects_or_returns_the_form(as_manager, document, area):

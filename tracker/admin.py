@@ -14,6 +14,7 @@ from .models import (
     AuditEvent,
     Commitment,
     CommitmentParty,
+    CommitmentPassage,
     Event,
     Evidence,
     Indicator,
@@ -292,6 +293,25 @@ class EvidenceAdmin(admin.ModelAdmin):
     @admin.display(description="Quote")
     def short_quote(self, obj):
         return obj.quote[:80]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CommitmentPassage)
+class CommitmentPassageAdmin(admin.ModelAdmin):
+    """The verified passages commitments were created from: read-only, like evidence."""
+
+    list_display = ["commitment", "source", "paragraph", "created_at"]
+    list_select_related = ["commitment", "source"]
+    search_fields = ["commitment__reference", "quote", "source__title"]
+    ordering = ["-id"]
 
     def has_add_permission(self, request):
         return False
