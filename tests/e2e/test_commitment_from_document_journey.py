@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in_without_javascript
 
 pytestmark = pytest.mark.e2e
 
@@ -112,13 +112,8 @@ def test_a_manager_creates_a_commitment_from_a_passage(e2e_data, live_server, lo
 
 
 def test_without_javascript_a_manager_starts_from_a_whole_paragraph(e2e_data, live_server, browser):
-    context = browser.new_context(java_script_enabled=False)
+    context, page = sign_in_without_javascript(browser, live_server, "manager")
     try:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("manager")
-        page.get_by_label("Password").fill("pw-for-tests-only")
-        page.get_by_role("button", name="Sign in", exact=True).click()
         open_statement(page, live_server)
         expect(page.locator("#selection-actions")).to_be_hidden()
         paragraph = page.locator("#source-text li", has_text=PASSAGE)

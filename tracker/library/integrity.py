@@ -51,21 +51,22 @@ def check_source(source, report, max_examples):
             report.add(f"source {source.pk}: the original file is missing", max_examples)
     evidence = Evidence.objects.filter(source=source).exclude(source_sha256="")
     for item in evidence.select_related("status_update__commitment").iterator(chunk_size=500):
-        report.quotes += 1
         where = f"evidence {item.pk} ({item.status_update.commitment.reference})"
-        if item.source_sha256 != source.sha256:
-            report.add(f"{where}: verified against another document", max_examples)
-        elif not text.still_matches(item.quote, item.spans):
-            report.add(f"{where}: the quote is no longer at its span", max_examples)
+        check_quote(item, where, "quote", source, text, report, max_examples)
     # The passages that state commitments are verified quotes too.
     passages = CommitmentPassage.objects.filter(source=source).select_related("commitment")
     for item in passages.iterator(chunk_size=500):
-        report.quotes += 1
         where = f"the passage stating {item.commitment.reference}"
-        if item.source_sha256 != source.sha256:
-            report.add(f"{where}: verified against another document", max_examples)
-        elif not text.still_matches(item.quote, item.spans):
-            report.add(f"{where}: the passage is no longer at its span", max_examples)
+        check_quote(item, where, "passage", source, text, report, max_examples)
+
+
+def check_quote(item, where, what, source, text, report, max_examples):
+    """A verified quote (evidence or passage): against this document, still at its spans."""
+    report.quotes += 1
+    if item.source_sha256 != source.sha256:
+        report.add(f"{where}: verified against another document", max_examples)
+    elif not text.still_matches(item.quote, item.spans):
+        report.add(f"{where}: the {what} is no longer at its span", max_examples)
 
 
 def check_quotes(*, max_examples=MAX_EXAMPLES):
