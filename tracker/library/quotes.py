@@ -76,8 +76,9 @@ class Text:
     def paragraph_of(self, position):
         return bisect.bisect_right(self.starts, position)
 
-    def find(self, quote):
-        """The Match of `quote`, or raise Mismatch with the closest passage."""
+    def find(self, quote, *, suggest=True):
+        """The Match of `quote`, or raise Mismatch with the closest passage (none unless
+        `suggest`: finding it costs more than the search)."""
         pieces = [normalise(p) for p in ELLIPSIS.split(normalise(quote))]
         pieces = [p for p in pieces if p]
         if not pieces:
@@ -86,7 +87,7 @@ class Text:
         for piece in pieces:
             found = self.normalised.find(piece, position)
             if found < 0:
-                raise Mismatch(self.closest(piece))
+                raise Mismatch(self.closest(piece) if suggest else "")
             start, _ = self.stored_position(found)
             end, _ = self.stored_position(found + len(piece), end=True)
             spans.append((start, end))
