@@ -108,7 +108,8 @@ def test_past_a_limit_quotes_not_found_are_refused_without_the_search_for_the_cl
     monkeypatch.setattr(history, "CLOSEST_SUGGESTED", 2)
     wrong = [row(f"Words nobody said, number {i}.", assessment=f"U{i}") for i in range(4)]
     messages = [r["errors"][0][1] for r in results(check(wrong, manager))]
-    assert [m.startswith(f"not found in “{STATEMENT}”;") for m in messages] == [True, True, False, False]
+    suggested = [m.startswith(f"not found in “{STATEMENT}”;") for m in messages]
+    assert suggested == [True, True, False, False]
     assert messages[3] == (
         f"not found in “{STATEMENT}” (the closest passage is shown for the first 2)"
     )

@@ -183,8 +183,6 @@ def page_context(request, commitment, **extra):
     parties = list(commitment.commitment_parties.all())
     context = {
         "commitment": commitment,
-        # The verified passage of a source that states it, when it was created from one.
-        "passage": getattr(commitment, "passage", None),
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
         "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
