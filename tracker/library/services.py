@@ -175,8 +175,10 @@ def verify_passage(passage, *, text=None):
 
 
 def link_passage(*, commitment, passage):
-    """Record that `commitment` is stated by `passage`, verified (inside the caller's
-    transaction: create_commitment)."""
+    """Record that `commitment` is stated by `passage`, verified again here, inside the
+    caller's transaction (create_commitment), at the span the form found."""
+    if passage.match is not None:
+        passage.spans, passage.match = [list(s) for s in passage.match.spans], None
     match = verify_passage(passage)
     return CommitmentPassage.objects.create(
         commitment=commitment,
