@@ -14,6 +14,7 @@ from .models import (
     AuditEvent,
     Commitment,
     CommitmentParty,
+    CommitmentPassage,
     Event,
     Evidence,
     Indicator,
@@ -280,8 +281,22 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the app writes and nobody edits afterwards: visible, never added, changed or
+    deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
@@ -293,14 +308,15 @@ class EvidenceAdmin(admin.ModelAdmin):
     def short_quote(self, obj):
         return obj.quote[:80]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(CommitmentPassage)
+class CommitmentPassageAdmin(ReadOnlyAdmin):
+    """The verified passages commitments were created from: read-only, like evidence."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["commitment", "source", "paragraph", "created_at"]
+    list_select_related = ["commitment", "source"]
+    search_fields = ["commitment__reference", "quote", "source__title"]
+    ordering = ["-id"]
 
 
 class MeasurementInline(admin.TabularInline):
@@ -329,7 +345,7 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit log: visible to admins, never editable."""
 
     list_display = ["at", "username", "action", "target", "ip_address"]
@@ -337,15 +353,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "target", "detail"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)

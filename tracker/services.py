@@ -430,11 +430,12 @@ def record_measurement(
 
 
 @transaction.atomic
-def create_commitment(*, creator, fields, parties=(), assignees=(), via="form"):
+def create_commitment(*, creator, fields, parties=(), assignees=(), via="form", passage=None):
     """A new commitment: `fields` are model fields, `parties` [(party, must_deliver), ...].
 
     Kept in the field-level history as its first version, audited. Its status starts as
-    "not yet assessed" until a status update is accepted.
+    "not yet assessed" until a status update is accepted. With `passage` (a
+    library.Passage), it is linked to the verified passage of a source that states it.
     """
     if not access.may_create_commitments(creator):
         raise PermissionDenied("Only managers create commitments.")
@@ -449,9 +450,11 @@ def create_commitment(*, creator, fields, parties=(), assignees=(), via="form"):
     )
     if assignees:
         commitment.assignees.add(*assignees)
-    audit.record(
-        AuditAction.CREATE, user=creator, target=commitment.reference, detail=f"{via}: created"
-    )
+    detail = f"{via}: created"
+    if passage is not None:
+        link = library.link_passage(commitment=commitment, passage=passage)
+        detail += f" from source {link.source_id}, {link.locator}"
+    audit.record(AuditAction.CREATE, user=creator, target=commitment.reference, detail=detail)
     return commitment
 
 

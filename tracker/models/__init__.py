@@ -14,7 +14,7 @@ from .choices import (
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
 from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
-from .library import SourceParagraph
+from .library import CommitmentPassage, SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
 from .second_factor import UsedTotpStep
@@ -32,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "Commitment",
     "CommitmentParty",
+    "CommitmentPassage",
     "CommitmentQuerySet",
     "Confidence",
     "Direction",

@@ -153,6 +153,12 @@ class Commitment(models.Model):
         return reverse("commitment-detail", args=[self.reference])
 
     @property
+    def stated_passage(self):
+        """The verified passage of a source that states this commitment (CommitmentPassage),
+        when it was created from one; None otherwise. Pages select_related("passage")."""
+        return getattr(self, "passage", None)
+
+    @property
     def status(self):
         return Status(self.current_status)
 

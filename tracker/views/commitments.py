@@ -88,7 +88,9 @@ def commitment_list(request):
 
 
 def commitment_page_queryset():
-    return Commitment.objects.select_related("area", "owner", "event", "parent").prefetch_related(
+    return Commitment.objects.select_related(
+        "area", "owner", "event", "parent", "passage__source"
+    ).prefetch_related(
         Prefetch("commitment_parties", queryset=CommitmentParty.objects.select_related("party")),
         "assignees",
     )
