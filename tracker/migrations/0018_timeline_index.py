@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0016_hash_recovery_codes'),
+        ('tracker', '0017_commitment_passage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
