@@ -1,4 +1,4 @@
-"""The API's writes, through the web's forms (the same validation) and tracker/services.py
+"""The API's writes, through the web's forms (the same validation) and tracker/services/
 (the same rules and the same one writer). A JSON body becomes the form's data; the form's
 errors come back as a 422 problem naming each field by its JSON path."""
 
