@@ -62,6 +62,8 @@ def check_status_update(*, official_status, status, as_of, has_evidence):
         )
 
 
+# Long (about 65 lines, a third of them the signature and the new row's fields): the replay
+# check, the lock, the rules and the save read best in this order.
 @transaction.atomic
 def record_status_update(
     *,
@@ -103,11 +105,7 @@ def record_status_update(
         as_of=as_of,
         has_evidence=bool(evidence),
     )
-    if revises is not None and revises.commitment_id != commitment.pk:
-        raise ValidationError("A revision belongs to the commitment of the update it revises.")
-    if revises is not None and revises.is_returned and revises.revisions.exists():
-        # Checked under the commitment's lock: two tabs revising at once store one revision.
-        raise ValidationError(ALREADY_REVISED)
+    _check_revision(commitment, revises)
 
     accept_now = access.records_directly(author)
     now = timezone.now()
@@ -138,6 +136,22 @@ def record_status_update(
                 return existing, False
         raise
 
+    _attach_evidence(update, evidence)
+    _after_recording(update, accept_now=accept_now)
+    return update, True
+
+
+def _check_revision(commitment, revises):
+    """A revision revises an update of this commitment, and a returned update only once."""
+    if revises is not None and revises.commitment_id != commitment.pk:
+        raise ValidationError("A revision belongs to the commitment of the update it revises.")
+    if revises is not None and revises.is_returned and revises.revisions.exists():
+        # Checked under the commitment's lock: two tabs revising at once store one revision.
+        raise ValidationError(ALREADY_REVISED)
+
+
+def _attach_evidence(update, evidence):
+    """The update's evidence, each quote verified against its source's text when it has one."""
     for item in evidence:
         source = item.source or Source.objects.create(**item.new_source)
         fields = {"locator": item.locator}
@@ -152,6 +166,10 @@ def record_status_update(
             **fields,
         )
 
+
+def _after_recording(update, *, accept_now):
+    """What follows a new update: the derived date, the news, the audit trail."""
+    commitment, author = update.commitment, update.author
     Commitment.objects.filter(pk=commitment.pk).update(last_update_at=derived.last_update_at())
     if accept_now:
         announce_status_change(update, refresh_official_status(commitment))
@@ -162,9 +180,8 @@ def record_status_update(
             AuditAction.STATUS_UPDATE,
             user=author,
             target=commitment.reference,
-            detail=f"update {update.pk}: {update.get_status_display()} as of {as_of}",
+            detail=f"update {update.pk}: {update.get_status_display()} as of {update.as_of}",
         )
-    return update, True
 
 
 def _already_recorded(commitment, author, key, submitted):
