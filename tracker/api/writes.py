@@ -282,24 +282,26 @@ def decide(request, pk, *, accept):
     return Response(StatusUpdateSerializer(update, context={"request": request}).data)
 
 
-@extend_schema(
-    summary="Accept a status update (managers; never your own)",
-    request=DECISION_BODY,
-    responses=StatusUpdateSerializer,
+def decision_view(name, *, accept, summary):
+    """The endpoint of one decision: POST a comment, get the decided update back."""
+
+    def view(request, pk):
+        return decide(request, pk, accept=accept)
+
+    view.__name__ = view.__qualname__ = name
+    return extend_schema(summary=summary, request=DECISION_BODY, responses=StatusUpdateSerializer)(
+        api_view(["POST"])(view)
+    )
+
+
+accept = decision_view(
+    "accept", accept=True, summary="Accept a status update (managers; never your own)"
 )
-@api_view(["POST"])
-def accept(request, pk):
-    return decide(request, pk, accept=True)
-
-
-@extend_schema(
+return_ = decision_view(
+    "return_",
+    accept=False,
     summary="Return a status update with a comment saying what is missing (managers)",
-    request=DECISION_BODY,
-    responses=StatusUpdateSerializer,
 )
-@api_view(["POST"])
-def return_(request, pk):
-    return decide(request, pk, accept=False)
 
 
 MEASUREMENT_BODY = inline_serializer(
