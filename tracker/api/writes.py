@@ -23,6 +23,7 @@ from ..forms import (
     evidence_formset,
 )
 from ..models import StatusUpdate
+from ..people import display_name
 from .conditional import etag
 from .problems import Problem, invalid
 from .reads import UPDATE_PARAMS, commitment_updates_get, indicator_for, updates_with_evidence
@@ -270,7 +271,7 @@ def decide(request, pk, *, accept):
         decide_(update=update, manager=request.user, comment=form.cleaned_data["comment"])
     except services.ReviewConflict as exc:
         update.refresh_from_db()
-        who = update.decided_by.get_full_name() or update.decided_by.username
+        who = display_name(update.decided_by)
         raise Problem(
             f"Already {update.get_review_state_display().lower()} by {who}.",
             kind="already-decided",
