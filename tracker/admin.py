@@ -100,17 +100,22 @@ class IndicatorInline(admin.TabularInline):
     show_change_link = True
 
 
-class ReadOnlyInlineMixin:
-    """Recorded history: shown, never edited or deleted from the admin."""
+class ReadOnlyMixin:
+    """Recorded history: shown, never added, edited or deleted from the admin."""
 
-    extra = 0
-    can_delete = False
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request, obj=None):
+    def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInlineMixin(ReadOnlyMixin):
+    extra = 0
+    can_delete = False
 
 
 class StatusUpdateInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -232,8 +237,10 @@ class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+# Updates are recorded on the commitment page, through the service that keeps the official
+# status in step and requires evidence for a change of status.
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "commitment",
         "as_of",
@@ -269,34 +276,9 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         "decision_comment",
     ]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        # Updates are recorded on the commitment page, through the service that keeps the
-        # official status in step and requires evidence for a change of status.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What the app writes and nobody edits afterwards: visible, never added, changed or
-    deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyAdmin):
+class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
@@ -310,7 +292,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CommitmentPassage)
-class CommitmentPassageAdmin(ReadOnlyAdmin):
+class CommitmentPassageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The verified passages commitments were created from: read-only, like evidence."""
 
     list_display = ["commitment", "source", "paragraph", "created_at"]
@@ -345,7 +327,7 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit log: visible to admins, never editable."""
 
     list_display = ["at", "username", "action", "target", "ip_address"]

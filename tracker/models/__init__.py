@@ -12,6 +12,7 @@ from .choices import (
     choices_condition,
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
+from .fields import user_stamp, valid_choice
 from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
 from .library import CommitmentPassage, SourceParagraph
@@ -55,4 +56,6 @@ __all__ = [
     "StatusUpdateQuerySet",
     "UsedTotpStep",
     "choices_condition",
+    "user_stamp",
+    "valid_choice",
 ]

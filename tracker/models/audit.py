@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import choices_condition
+from .fields import valid_choice
 
 
 class AuditAction(models.TextChoices):
@@ -58,10 +58,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-at"], name="tracker_audit_action_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("action", AuditAction),
-                name="tracker_auditevent_action_valid",
-            ),
+            valid_choice("action", AuditAction, "tracker_auditevent_action_valid"),
         ]
 
     def __str__(self):
