@@ -13,7 +13,7 @@ import re
 from django.db import connection
 
 from .. import limits
-from .index import KINDS, TABLE
+from .index import KINDS, TABLE, id_range
 
 MAX_QUERY = limits.SEARCH_QUERY
 MAX_CLAUSES = 12
@@ -104,49 +104,101 @@ class Filters:
     date_to: object = None
 
 
-def conditions(filters, id_column):
+# Ranking is bounded: each kind's newest CANDIDATES matches (highest ids: the latest
+# commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
+# common word's hundreds of thousands of matches cost what a thousand do.
+CANDIDATES = 1000
+# A source's paragraphs pass an area or party filter when the source supports (is cited by
+# evidence of) a commitment of that area or binding that party.
+SOURCE_OF = (
+    "EXISTS (SELECT 1 FROM tracker_evidence e "
+    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {join} "
+    "WHERE e.source_id = {alias}.source_id AND {match})"
+)
+AREA = ("JOIN tracker_commitment c ON c.id = u.commitment_id", "c.area_id = %s")
+PARTY = (
+    "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id",
+    "cp.party_id = %s",
+)
+
+
+def conditions(filters, kind, alias):
+    """The WHERE conditions of the filters for the rows of `kind` (SQL, params)."""
     sql, params = [], []
-    if filters.kind:
-        sql.append(f"{id_column} %% 4 = %s")  # "%%": the placeholder style of both drivers
-        params.append(KINDS[filters.kind])
     if filters.area is not None:
-        sql.append("commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)")
+        if kind == "text":
+            join, match = AREA
+            sql.append(SOURCE_OF.format(join=join, alias=alias, match=match))
+        else:
+            sql.append(
+                f"{alias}.commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)"  # noqa: S608
+            )
         params.append(filters.area)
     if filters.party is not None:
-        sql.append(
-            "commitment_id IN "
-            "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)"
-        )
+        if kind == "text":
+            join, match = PARTY
+            sql.append(SOURCE_OF.format(join=join, alias=alias, match=match))
+        else:
+            sql.append(
+                f"{alias}.commitment_id IN "  # noqa: S608
+                "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)"
+            )
         params.append(filters.party)
     if filters.date_from:
-        sql.append("day >= %s")
+        sql.append(f"{alias}.day >= %s")
         params.append(filters.date_from.isoformat())
     if filters.date_to:
-        sql.append("day <= %s")
+        sql.append(f"{alias}.day <= %s")
         params.append(filters.date_to.isoformat())
     return "".join(f" AND {s}" for s in sql), params
 
 
+def candidates(filters, match, id_column, match_params):
+    """One UNION ALL arm per kind asked for: the ids of its newest matches (SQL, params)."""
+    arms, params = [], []
+    for kind in [filters.kind] if filters.kind else list(KINDS):
+        where, where_params = conditions(filters, kind, "s")
+        arms.append(
+            f"SELECT * FROM (SELECT s.{id_column} AS id FROM {TABLE} s "  # noqa: S608
+            f"WHERE {match} AND s.{id_column} BETWEEN %s AND %s{where} "
+            f"ORDER BY s.{id_column} DESC LIMIT {CANDIDATES})"
+            + (" c" if connection.vendor == "postgresql" else "")
+        )
+        params += [*match_params, *id_range(kind), *where_params]
+    return " UNION ALL ".join(arms), params
+
+
 def run(clauses, filters, *, limit, offset=0):
-    """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query)."""
+    """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query).
+
+    Each kind's newest CANDIDATES matches are ranked (bm25 / ts_rank_cd) and ordered, best
+    first, then by id; snippets are made for the page's rows only."""
     if connection.vendor == "postgresql":
-        where, params = conditions(filters, "s.id")
+        arms, params = candidates(filters, "s.document @@ (TABLE q)", "id", [])
         options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
         sql = (
-            "SELECT h.id, ts_headline('english', h.body, h.q, %s) FROM ("  # noqa: S608
-            "SELECT s.id, s.body, q, ts_rank_cd(s.document, q) AS rank "
-            f"FROM {TABLE} s, websearch_to_tsquery('english', %s) q "
-            f"WHERE s.document @@ q{where} ORDER BY rank DESC, s.id LIMIT %s OFFSET %s) h "
-            "ORDER BY h.rank DESC, h.id"
+            "WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('english', %s)), "  # noqa: S608
+            f"hits AS ({arms}), "
+            "ranked AS (SELECT s.id, ts_rank_cd(s.document, (TABLE q)) AS rank "
+            f"FROM hits JOIN {TABLE} s ON s.id = hits.id), "
+            "page AS (SELECT id, rank FROM ranked ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
+            "SELECT s.id, ts_headline('english', s.body, (TABLE q), %s) "
+            f"FROM page JOIN {TABLE} s ON s.id = page.id ORDER BY page.rank DESC, page.id"
         )
-        params = [options, websearch_string(clauses), *params, limit, offset]
+        params = [websearch_string(clauses), *params, limit, offset, options]
     else:
-        where, params = conditions(filters, "rowid")
+        expression = fts5_expression(clauses)
+        arms, params = candidates(filters, f"s.{TABLE} MATCH %s", "rowid", [expression])
         sql = (
-            f"SELECT rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM {TABLE} "  # noqa: S608
-            f"WHERE {TABLE} MATCH %s{where} ORDER BY rank, rowid LIMIT %s OFFSET %s"
+            f"WITH hits AS ({arms}), "  # noqa: S608
+            "page AS (SELECT s.rowid AS id, s.rank AS rank "
+            f"FROM hits CROSS JOIN {TABLE} s ON s.rowid = hits.id WHERE s.{TABLE} MATCH %s "
+            "ORDER BY rank, id LIMIT %s OFFSET %s) "
+            f"SELECT s.rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM page "
+            f"CROSS JOIN {TABLE} s ON s.rowid = page.id WHERE s.{TABLE} MATCH %s "
+            "ORDER BY page.rank, page.id"
         )
-        params = [MARK_START, MARK_END, fts5_expression(clauses), *params, limit, offset]
+        params = [*params, expression, limit, offset, MARK_START, MARK_END, expression]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
