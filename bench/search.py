@@ -8,8 +8,9 @@
 2. Times searches as a signed-in manager (django.test.Client, whole middleware stack):
    median, 95th percentile and the queries of one request.
 3. The indexing cost per status update: services.record_status_update (an assessment and
-   two quotes) timed with the index's triggers and, inside a rolled-back transaction,
-   without them; the difference is what the index costs each update.
+   two quotes) timed with the index's triggers and without the index (dropped inside a
+   rolled-back transaction), in alternating rounds; the difference is what the index costs
+   each update.
 
 See bench/README.md.
 """
@@ -116,12 +117,13 @@ def record_times(commitment, n):
             ],
         )
         times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    return times
 
 
-def indexing_cost(n):
-    """Median ms per recorded update with the index's triggers and without them."""
-    from django.db import connection, transaction
+def indexing_cost(n, rounds=4):
+    """Median ms per recorded update with the index (its triggers) and without it (dropped
+    inside a rolled-back transaction), `rounds` alternating rounds of n // rounds updates."""
+    from django.db import transaction
 
     from tracker.models import Commitment, Source
     from tracker.search import index
@@ -132,33 +134,18 @@ def indexing_cost(n):
     class Rollback(Exception):
         pass
 
-    figures = {}
-    for label, drop in (("with the index", False), ("without the index", True)):
-        try:
-            with transaction.atomic():
-                if drop:
-                    with connection.cursor() as cursor:
-                        for table in {t for t, *_ in index.SOURCES.values()}:
-                            drop_triggers(cursor, table)
-                figures[label] = record_times(commitment, n)
-                raise Rollback
-        except Rollback:
-            pass
-    return figures
-
-
-def drop_triggers(cursor, table):
-    from django.db import connection
-
-    from tracker.search import index
-
-    if connection.vendor == "sqlite":
-        for op in ("insert", "update", "delete"):
-            cursor.execute(f'DROP TRIGGER IF EXISTS "tracker_search_{table}_{op}"')
-        return
-    for kind, (kind_table, *_) in index.SOURCES.items():
-        if kind_table == table:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "tracker_search_{kind}" ON "{table}"')
+    times = {"with the index": [], "without the index": []}
+    for _ in range(rounds):
+        for label, times_of in times.items():
+            try:
+                with transaction.atomic():
+                    if label == "without the index":
+                        index.drop()
+                    times_of += record_times(commitment, max(n // rounds, 1))
+                    raise Rollback
+            except Rollback:
+                pass
+    return {label: statistics.median(values) * 1000 for label, values in times.items()}
 
 
 def main(argv=None):
@@ -166,7 +153,7 @@ def main(argv=None):
     parser.add_argument("--sources", type=int, default=2000, help="Sources to give text.")
     parser.add_argument("--paragraphs", type=int, default=20, help="Paragraphs per source.")
     parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--updates", type=int, default=100, help="Updates for the indexing cost.")
+    parser.add_argument("--updates", type=int, default=400, help="Updates for the indexing cost.")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
