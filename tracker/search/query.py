@@ -153,13 +153,14 @@ def conditions(filters, kind, alias):
     return "".join(f" AND {s}" for s in sql), params
 
 
-def candidates(filters, match, id_column, match_params):
-    """One UNION ALL arm per kind asked for: the ids of its newest matches (SQL, params)."""
+def candidates(filters, match, id_column, match_params, extra=""):
+    """One UNION ALL arm per kind asked for: the ids of its newest matches, and `extra`
+    columns (SQL, params)."""
     arms, params = [], []
     for kind in [filters.kind] if filters.kind else list(KINDS):
         where, where_params = conditions(filters, kind, "s")
         arms.append(
-            f"SELECT * FROM (SELECT s.{id_column} AS id FROM {TABLE} s "  # noqa: S608
+            f"SELECT * FROM (SELECT s.{id_column} AS id{extra} FROM {TABLE} s "  # noqa: S608
             f"WHERE {match} AND s.{id_column} BETWEEN %s AND %s{where} "
             f"ORDER BY s.{id_column} DESC LIMIT {CANDIDATES})"
             + (" c" if connection.vendor == "postgresql" else "")
@@ -190,18 +191,20 @@ def run(clauses, filters, *, limit, offset=0):
         )
         params = [*params, text, limit, offset, text, options]
     else:
+        # bm25 is computed in the scan for the rows it keeps (the LIMIT stops the scan), and
+        # the snippets by looking up the page's rows again.
         expression = fts5_expression(clauses)
-        arms, params = candidates(filters, f"s.{TABLE} MATCH %s", "rowid", [expression])
+        arms, params = candidates(
+            filters, f"s.{TABLE} MATCH %s", "rowid", [expression], extra=", s.rank AS rank"
+        )
         sql = (
             f"WITH hits AS ({arms}), "  # noqa: S608
-            "page AS (SELECT s.rowid AS id, s.rank AS rank "
-            f"FROM hits CROSS JOIN {TABLE} s ON s.rowid = hits.id WHERE s.{TABLE} MATCH %s "
-            "ORDER BY rank, id LIMIT %s OFFSET %s) "
+            "page AS (SELECT id, rank FROM hits ORDER BY rank, id LIMIT %s OFFSET %s) "
             f"SELECT s.rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM page "
             f"CROSS JOIN {TABLE} s ON s.rowid = page.id WHERE s.{TABLE} MATCH %s "
             "ORDER BY page.rank, page.id"
         )
-        params = [*params, expression, limit, offset, MARK_START, MARK_END, expression]
+        params = [*params, limit, offset, MARK_START, MARK_END, expression]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
