@@ -148,11 +148,30 @@ def indexing_cost(n, rounds=4):
     return {label: statistics.median(values) * 1000 for label, values in times.items()}
 
 
+def explain(text, log):
+    """The plan of one search's index query: EXPLAIN QUERY PLAN, or EXPLAIN ANALYZE."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tracker.search import query
+
+    with CaptureQueriesContext(connection) as captured:
+        query.run(query.parse(text), query.Filters(), limit=21)
+    sql = captured.captured_queries[-1]["sql"]
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        log(f"Plan of {text!r}:")
+        for row in cursor.fetchall():
+            log("    " + " ".join(str(column) for column in row))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=2000, help="Sources to give text.")
     parser.add_argument("--paragraphs", type=int, default=20, help="Paragraphs per source.")
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--explain", action="store_true", help="Print the index query's plans.")
     parser.add_argument("--updates", type=int, default=400, help="Updates for the indexing cost.")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -175,6 +194,9 @@ def main(argv=None):
         f"quotes, {SourceParagraph.objects.count():,} source paragraphs "
         f"({given:,} sources given text now); {index_rows():,} rows in the search index"
     )
+    if args.explain:
+        for text in ("agreed", '"will continue"'):
+            explain(text, print)
     manager = User.objects.filter(groups__name="Managers").order_by("pk").first()
     print("| search | median | p95 | queries |\n| --- | ---: | ---: | ---: |")
     for result in measure_searches(manager, args.iterations):
