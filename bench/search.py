@@ -26,14 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 QUERIES = [
-    ("a common word", {"q": "agreed"}),
-    ("a rarer word", {"q": "fentanyl"}),
+    ("a rare word (~600 matches)", {"q": "restore"}),
+    ("a common word (~140,000)", {"q": "agreed"}),
+    ("a word in every quote (~1.3 M)", {"q": "work"}),
     ("two words", {"q": "fentanyl precursors"}),
-    ("a phrase", {"q": '"will continue"'}),
+    ("a phrase in every quote", {"q": '"will continue"'}),
     ("words, one left out", {"q": "cooperation -fentanyl"}),
     ("a word, quotes only", {"q": "agreed", "kind": "quote"}),
     ("a word, source text only", {"q": "agreed", "kind": "text"}),
     ("a word, one area", {"q": "agreed", "area": None}),
+    ("a word, one party", {"q": "agreed", "party": None}),
     ("a word, a date range", {"q": "agreed", "date_from": None, "date_to": None}),
     ("HTMX live results", {"q": "fentanyl"}),
 ]
@@ -81,7 +83,7 @@ def index_rows():
 
 def measure_searches(user, iterations):
     from bench.run import Page, measure, signed_in
-    from tracker.models import Area
+    from tracker.models import Area, Party
 
     client = signed_in(user)
     area = Area.objects.order_by("pk").first()
@@ -90,6 +92,8 @@ def measure_searches(user, iterations):
         params = dict(params)
         if "area" in params:
             params["area"] = area.pk
+        if "party" in params:
+            params["party"] = Party.objects.order_by("pk").first().pk
         if "date_from" in params:
             params.update(date_from="2022-01-01", date_to="2022-12-31")
         headers = {"HX-Request": "true"} if name.startswith("HTMX") else {}

@@ -108,42 +108,40 @@ class Filters:
 # commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
 # common word's hundreds of thousands of matches cost what a thousand do.
 CANDIDATES = 1000
-# A source's paragraphs pass an area or party filter when the source supports (is cited by
-# evidence of) a commitment of that area or binding that party.
+# The area and party filters: (a commitment's, assessment's or quote's row: its commitment;
+# a paragraph's row: its source supports, is cited by evidence of, such a commitment).
+COMMITMENT_FILTERS = {
+    "area": (
+        "{alias}.commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)",
+        "JOIN tracker_commitment c ON c.id = u.commitment_id WHERE c.area_id = %s",
+    ),
+    "party": (
+        "{alias}.commitment_id IN "
+        "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)",
+        "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id "
+        "WHERE cp.party_id = %s",
+    ),
+}
 SOURCE_OF = (
     "EXISTS (SELECT 1 FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {join} "
-    "WHERE e.source_id = {alias}.source_id AND {match})"
-)
-AREA = ("JOIN tracker_commitment c ON c.id = u.commitment_id", "c.area_id = %s")
-PARTY = (
-    "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id",
-    "cp.party_id = %s",
+    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {match} "
+    "AND e.source_id = {alias}.source_id)"
 )
 
 
 def conditions(filters, kind, alias):
     """The WHERE conditions of the filters for the rows of `kind` (SQL, params)."""
     sql, params = [], []
-    if filters.area is not None:
-        if kind == "text":
-            join, match = AREA
-            sql.append(SOURCE_OF.format(join=join, alias=alias, match=match))
-        else:
-            sql.append(
-                f"{alias}.commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)"  # noqa: S608
+    for name, (of_commitment, of_source) in COMMITMENT_FILTERS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            template = (
+                SOURCE_OF.format(match=of_source, alias="{alias}")
+                if kind == "text"
+                else of_commitment
             )
-        params.append(filters.area)
-    if filters.party is not None:
-        if kind == "text":
-            join, match = PARTY
-            sql.append(SOURCE_OF.format(join=join, alias=alias, match=match))
-        else:
-            sql.append(
-                f"{alias}.commitment_id IN "  # noqa: S608
-                "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)"
-            )
-        params.append(filters.party)
+            sql.append(template.format(alias=alias))
+            params.append(value)
     if filters.date_from:
         sql.append(f"{alias}.day >= %s")
         params.append(filters.date_from.isoformat())
