@@ -107,7 +107,7 @@ class Filters:
 # Ranking is bounded: each kind's newest CANDIDATES matches (highest ids: the latest
 # commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
 # common word's hundreds of thousands of matches cost what a thousand do.
-CANDIDATES = 1000
+CANDIDATES = 250
 # The area and party filters: (a commitment's, assessment's or quote's row: its commitment;
 # a paragraph's row: its source supports, is cited by evidence of, such a commitment).
 COMMITMENT_FILTERS = {
@@ -170,7 +170,7 @@ def candidates(filters, match, id_column, match_params, extra=""):
 def run(clauses, filters, *, limit, offset=0):
     """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query).
 
-    Each kind's newest CANDIDATES matches are ranked (bm25 / ts_rank_cd) and ordered, best
+    Each kind's newest CANDIDATES matches are scored (see README: the ranking) and ordered, best
     first, then by id; snippets are made for the page's rows only."""
     if connection.vendor == "postgresql":
         # The tsquery is written out where it is used, not shared through a CTE: a constant
@@ -189,18 +189,28 @@ def run(clauses, filters, *, limit, offset=0):
         )
         params = [*params, text, limit, offset, text, options]
     else:
-        # bm25 is computed in the scan for the rows it keeps (the LIMIT stops the scan), and
-        # the snippets by looking up the page's rows again.
+        # Not bm25: its IDF counts every match of every word (a scan of the whole doclist,
+        # per kind), which is the cost this bounds. Like PostgreSQL's ranks, the score is the
+        # words' frequency in the row, normalised by its length (BM25's tf part, k1 = 1.2,
+        # b = 0.75), counted by highlight() for the kept rows only.
         expression = fts5_expression(clauses)
+        marked = f"highlight({TABLE}, 0, char(1), char(2))"
         arms, params = candidates(
-            filters, f"s.{TABLE} MATCH %s", "rowid", [expression], extra=", s.rank AS rank"
+            filters,
+            f"s.{TABLE} MATCH %s",
+            "rowid",
+            [expression],
+            extra=f", {marked} AS marked, length(s.body) AS size",
         )
+        tf = "(length(marked) - length(replace(marked, char(1), '')))"
         sql = (
             f"WITH hits AS ({arms}), "  # noqa: S608
-            "page AS (SELECT id, rank FROM hits ORDER BY rank, id LIMIT %s OFFSET %s) "
+            f"scored AS (SELECT id, {tf} * 2.2 / ({tf} + 1.2 * (0.25 + 0.75 * size / 200.0)) "
+            "AS rank FROM hits), "
+            "page AS (SELECT id, rank FROM scored ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
             f"SELECT s.rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM page "
             f"CROSS JOIN {TABLE} s ON s.rowid = page.id WHERE s.{TABLE} MATCH %s "
-            "ORDER BY page.rank, page.id"
+            "ORDER BY page.rank DESC, page.id"
         )
         params = [*params, limit, offset, MARK_START, MARK_END, expression]
     with connection.cursor() as cursor:
