@@ -11,8 +11,8 @@ a date (for the date range): a commitment's creation, an update's as-of date, a 
 publication date.
 
 - SQLite: an FTS5 virtual table (porter stemming, diacritics folded), ranked by bm25.
-- PostgreSQL: a table with a generated `to_tsvector('english', body)` column under a GIN
-  index, queried with websearch_to_tsquery and ranked by ts_rank_cd.
+- PostgreSQL: a table partitioned by kind with a generated `to_tsvector('english', body)`
+  column under a GIN index, queried with websearch_to_tsquery and ranked by ts_rank_cd.
 
 Triggers write it in the same transaction as every write to those tables, whoever writes
 (services, admin, raw SQL, a restore), including the dates copied from other rows (an
