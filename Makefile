@@ -37,7 +37,7 @@ setup: check-python $(STAMP)
 # Procfile; one Ctrl-C stops all three.
 run: setup
 	@echo
-	@echo "Commitment Tracker: http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Commitment Tracker: http://localhost:$(PORT)/   (admin: http://localhost:$(PORT)/admin/)"
 	@echo "Demo accounts: analyst, manager, admin (password above). Emails print below (worker)."
 	exec $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 

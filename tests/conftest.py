@@ -19,8 +19,8 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
-    # allauth keeps its per-address sign-in counts and used TOTP codes in the cache: every
-    # test starts with none, whatever the tests before it in this process signed in.
+    # allauth keeps its per-address sign-in counts in the cache: every test starts with none,
+    # whatever the tests before it in this process signed in.
     from django.core.cache import cache
 
     cache.clear()

@@ -12,7 +12,14 @@ pytestmark = pytest.mark.django_db
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
 # Recorded history: shown in the admin, never added or changed there.
 # Not added in the admin: recorded history, uploads, and access tokens (their user creates them).
-READ_ONLY = {"StatusUpdate", "Evidence", "AuditEvent", "ImportFile", "ApiToken"}
+READ_ONLY = {
+    "StatusUpdate",
+    "Evidence",
+    "CommitmentPassage",
+    "AuditEvent",
+    "ImportFile",
+    "ApiToken",
+}
 
 
 def admin_url(model, action, *args):

@@ -304,7 +304,8 @@ def test_a_history_file_previews_its_new_updates_and_records_them_as_mine(as_man
     )
     response = upload(as_manager, data, name="history.csv")
     page = as_manager.get(response["Location"]).content.decode()
-    assert "<strong>1</strong> new update row" in page and "Seizures fell. — A report (new)" in page
+    assert "<strong>1</strong> new update row" in page
+    assert "Seizures fell. — A report (new; unverified: the source has no text)" in page
     stored = ImportFile.objects.get()
     as_manager.post(f"/import/{stored.pk}/apply/", {"sha256": stored.sha256})
     update = StatusUpdate.objects.get(author=manager)

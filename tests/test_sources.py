@@ -290,8 +290,9 @@ def test_the_reader_takes_a_constant_number_of_queries(
         factories.record(commitment, quote="More needs to be done.", source=document)
     client.force_login(analyst)
     # session, user, the user's groups (role), source (+ who added it), paragraphs of the page,
-    # evidence (+ updates, commitments), nav count of returned updates
-    with django_assert_num_queries(7):
+    # evidence (+ updates, commitments), passages stating commitments (+ commitments),
+    # nav count of returned updates
+    with django_assert_num_queries(8):
         response = client.get(document.get_absolute_url())
     assert response.content.decode().count('<mark class="quoted">') == 1
 

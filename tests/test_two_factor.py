@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 
 from tests import factories
 from tests.two_factor import SECRET, enrol, totp
-from tracker.models import AuditEvent
+from tracker.models import AuditEvent, UsedTotpStep
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +153,39 @@ def test_a_code_works_once(client, analyst):
     response = client.post(SECOND_STEP, {"code": code})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_a_code_is_refused_again_by_another_app_server(client, analyst):
+    """Two gunicorn workers each have their own cache: clearing it between the two attempts is
+    what the second worker would see. The database, which they share, refuses the replay."""
+    from django.core.cache import cache
+
+    enrol(analyst)
+    code = totp(SECRET)
+    sign_in(client)
+    assert client.post(SECOND_STEP, {"code": code}).status_code == 302
+    assert UsedTotpStep.objects.filter(authenticator__user=analyst).count() == 1
+    client.post("/accounts/logout/")
+    cache.clear()
+    sign_in(client)
+    response = client.post(SECOND_STEP, {"code": code})
+    assert response.status_code == 200
+    assert b"That code is not right" in response.content
+    assert "_auth_user_id" not in client.session
+    # The next 30 seconds' code is a new one.
+    assert client.post(SECOND_STEP, {"code": totp(SECRET, at=time.time() + 30)}).status_code == 302
+
+
+def test_a_used_time_step_is_claimed_once_and_old_steps_forgotten(analyst):
+    enrol(analyst)
+    factor = Authenticator.objects.get(user=analyst, type="totp")
+    claim = UsedTotpStep.objects.claim
+    assert claim(authenticator=factor, time_step=1000, tolerance=1)
+    assert not claim(authenticator=factor, time_step=1000, tolerance=1)
+    assert claim(authenticator=factor, time_step=1001, tolerance=1)
+    assert claim(authenticator=factor, time_step=1003, tolerance=1)
+    steps = UsedTotpStep.objects.filter(authenticator=factor).values_list("time_step", flat=True)
+    assert sorted(steps) == [1001, 1003]  # 1000 can no longer be typed in time
 
 
 def test_a_recovery_code_signs_in_once(client, analyst):

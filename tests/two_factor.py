@@ -24,8 +24,9 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 def enrol(user, secret=SECRET):
     """Turn on an authenticator app (with recovery codes) for `user`; returns the codes."""
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
     from allauth.mfa.totp.internal.auth import TOTP
+
+    from tracker.accounts.recovery_codes import RecoveryCodes
 
     TOTP.activate(user, secret)
     return RecoveryCodes.activate(user).get_unused_codes()

@@ -217,6 +217,7 @@ def may_import(user):
 
 
 def may_create_commitments(user):
+    """The New commitment page, "New commitment from this passage" in the reader, imports."""
     return is_manager(user)
 
 

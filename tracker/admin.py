@@ -14,6 +14,7 @@ from .models import (
     AuditEvent,
     Commitment,
     CommitmentParty,
+    CommitmentPassage,
     Event,
     Evidence,
     Indicator,
@@ -99,17 +100,22 @@ class IndicatorInline(admin.TabularInline):
     show_change_link = True
 
 
-class ReadOnlyInlineMixin:
-    """Recorded history: shown, never edited or deleted from the admin."""
+class ReadOnlyMixin:
+    """Recorded history: shown, never added, edited or deleted from the admin."""
 
-    extra = 0
-    can_delete = False
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request, obj=None):
+    def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInlineMixin(ReadOnlyMixin):
+    extra = 0
+    can_delete = False
 
 
 class StatusUpdateInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -231,8 +237,10 @@ class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+# Updates are recorded on the commitment page, through the service that keeps the official
+# status in step and requires evidence for a change of status.
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "commitment",
         "as_of",
@@ -268,20 +276,9 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         "decision_comment",
     ]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        # Updates are recorded on the commitment page, through the service that keeps the
-        # official status in step and requires evidence for a change of status.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
@@ -293,14 +290,15 @@ class EvidenceAdmin(admin.ModelAdmin):
     def short_quote(self, obj):
         return obj.quote[:80]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(CommitmentPassage)
+class CommitmentPassageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The verified passages commitments were created from: read-only, like evidence."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["commitment", "source", "paragraph", "created_at"]
+    list_select_related = ["commitment", "source"]
+    search_fields = ["commitment__reference", "quote", "source__title"]
+    ordering = ["-id"]
 
 
 class MeasurementInline(admin.TabularInline):
@@ -329,7 +327,7 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit log: visible to admins, never editable."""
 
     list_display = ["at", "username", "action", "target", "ip_address"]
@@ -337,15 +335,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "target", "detail"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)

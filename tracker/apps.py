@@ -9,8 +9,9 @@ class TrackerConfig(AppConfig):
     def ready(self):
         # audit connects the sign-in signal receivers; dataversion installs its triggers.
         from . import audit, dataversion  # noqa: F401
-        from .accounts import checks, signals  # noqa: F401
+        from .accounts import authenticators, checks, signals  # noqa: F401
         from .search import index
 
+        authenticators.install()
         post_migrate.connect(dataversion.install, sender=self)
         post_migrate.connect(index.install, sender=self)

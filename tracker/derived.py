@@ -1,6 +1,6 @@
 """Values derived from a commitment's history, each defined once.
 
-services.py writes them, the model and `verify_integrity` (tracker/integrity.py) recompute
+tracker/services/ writes them, the model and `verify_integrity` (tracker/integrity.py) recompute
 them, and the benchmark's generator (bench/generate.py) derives them the same way.
 """
 

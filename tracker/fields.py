@@ -18,26 +18,25 @@ def out_of_range(value):
         return False  # not a number: Django's own validation refuses it
 
 
+def refuse_out_of_range(field, value):
+    """The field's "invalid choice" error for an id no database integer can hold."""
+    if out_of_range(value):
+        raise ValidationError(
+            field.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+
 class ModelChoiceField(forms.ModelChoiceField):
     def to_python(self, value):
-        if value not in self.empty_values and out_of_range(value):
-            raise ValidationError(
-                self.error_messages["invalid_choice"],
-                code="invalid_choice",
-                params={"value": value},
-            )
+        if value not in self.empty_values:
+            refuse_out_of_range(self, value)
         return super().to_python(value)
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value or ():
-            if out_of_range(pk):
-                raise ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": pk},
-                )
+            refuse_out_of_range(self, pk)
         return super()._check_values(value)
 
 

@@ -2,7 +2,7 @@
 
 The commitment edit form is in commitment_forms.py.
 
-Forms validate; the writes themselves go through services.py.
+Forms validate; the writes themselves go through tracker/services/.
 """
 
 import uuid

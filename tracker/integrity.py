@@ -2,7 +2,7 @@
 
 Derived values: each commitment's official status (`current_*`), `next_review_due`,
 `last_update_at` and its StatusPeriod rows. They are recomputed here from the updates by
-the same rules services.py uses, and compared with what is stored. Repairs go through
+the same rules tracker/services/ uses, and compared with what is stored. Repairs go through
 services.refresh_official_status(), the one writer of the official status.
 
 `StatusUpdate.previous_status` is not derived: it records what was official when the

@@ -7,14 +7,17 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from . import access
+from . import access, limits
 from . import fields as safe
 from .commitment_forms import CommitmentEditForm
-from .models import ANALYSTS, Commitment, Party
+from .library import quotes, reader
+from .library import services as library
+from .models import ANALYSTS, Commitment, Party, Source
 
 # A reference is part of URLs: /commitments/<reference>/ (and /commitments/new/ is a page).
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RESERVED_REFERENCES = {"new"}
+SPAN_PATTERN = re.compile(r"^(\d{1,12})-(\d{1,12})$")
 
 
 def valid_reference(reference):
@@ -40,6 +43,11 @@ class NewCommitmentForm(forms.ModelForm):
         label="Of them, who must deliver",
     )
     review_cadence_days = CommitmentEditForm.declared_fields["review_cadence_days"]
+    # From a document: the source whose passage "what was promised" is, and where it is.
+    from_source = safe.ModelChoiceField(
+        queryset=Source.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    from_span = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     class Meta:
         model = Commitment
@@ -55,8 +63,15 @@ class NewCommitmentForm(forms.ModelForm):
             "digits, . _ and -.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, passage=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.passage = None  # a verified library.Passage once the form is valid
+        if passage is not None and not self.is_bound:
+            self.initial.update(
+                description=passage.quote,
+                from_source=passage.source.pk,
+                from_span=span_value(passage.match.spans),
+            )
         analysts = User.objects.filter(groups__name=ANALYSTS).distinct()
         analysts = analysts.order_by("first_name", "username")
         self.fields["owner"].queryset = analysts
@@ -84,6 +99,28 @@ class NewCommitmentForm(forms.ModelForm):
         extra = [p.name for p in data.get("delivering") or () if p not in bound]
         if extra:
             self.add_error("delivering", f"Not among the parties bound: {', '.join(extra)}.")
+        source, description = data.get("from_source"), data.get("description")
+        if source is not None and not description and "description" not in self.errors:
+            self.add_error(
+                "description", "Give the passage of the source that states the commitment."
+            )
+        elif source is not None and description:
+            passage = library.Passage(
+                source=source, quote=description, spans=parse_span(data.get("from_span"))
+            )
+            try:
+                library.verify_passage(passage)
+            except forms.ValidationError as exc:
+                self.add_error(
+                    "description",
+                    [
+                        *exc.message_dict["description"],
+                        "What was promised must be the source’s own words: edit it back, "
+                        "or shorten it, marking the gaps with …",
+                    ],
+                )
+            else:
+                self.passage = passage
         return data
 
     def service_arguments(self):
@@ -97,7 +134,67 @@ class NewCommitmentForm(forms.ModelForm):
             },
             "parties": [(party, party in delivering) for party in data["parties"]],
             "assignees": list(data["assignees"]),
+            "passage": self.passage,
         }
+
+
+def span_value(spans):
+    return f"{spans[0][0]}-{spans[-1][1]}"
+
+
+def parse_span(value):
+    """[[start, end]] from "S-E", or [] when absent or malformed (then the passage is found
+    wherever it first occurs)."""
+    found = SPAN_PATTERN.match(value or "")
+    if not found or int(found[1]) >= int(found[2]):
+        return []
+    return [[int(found[1]), int(found[2])]]
+
+
+class PassageRefused(Exception):
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+def passage_from_query(params):
+    """The passage a reader's link asks to start from: ?source=ID with &paragraph=N or &text=
+    (a selection). None without `source`; PassageRefused (message, status) when the query
+    names no usable passage."""
+    source_id = params.get("source", "")
+    if not source_id:
+        return None
+    source = (
+        Source.objects.filter(pk=int(source_id)).first()
+        if source_id.isdigit() and len(source_id) < 19
+        else None
+    )
+    if source is None:
+        raise PassageRefused(f"There is no source “{source_id[:20]}” in the library.", 404)
+    if not source.has_text:
+        raise PassageRefused(
+            f"The library has no text of “{source.title}”, so no passage of it can be "
+            "verified: add its document first."
+        )
+    quote, spans, error = reader.asked_passage(params, source)
+    if error:
+        raise PassageRefused(error)
+    text = library.text_of(source)
+    try:
+        match = text.find_near(quote, spans)
+    except quotes.Mismatch:
+        raise PassageRefused(
+            "That selection is not a passage of the text: select it again."
+        ) from None
+    # The source's own words, as stored (typographic quotes, dashes), not the selection's.
+    verbatim = text.stored[match.spans[0][0] : match.spans[-1][1]].replace(quotes.SEPARATOR, " ")
+    if len(verbatim) > limits.DESCRIPTION:
+        raise PassageRefused(
+            f"That passage is longer than what was promised may be ({limits.DESCRIPTION:,} "
+            "characters): select part of it."
+        )
+    match = text.find_near(verbatim, [[match.spans[0][0], match.spans[-1][1]]])
+    return library.Passage(source=source, quote=verbatim, spans=match.spans, match=match)
 
 
 def suggest_reference(today=None):

@@ -194,9 +194,11 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Commitment Tracker"
 MFA_TOTP_TOLERANCE = 1  # a code of the previous or next 30 seconds too: phones' clocks drift
 MFA_RECOVERY_CODES_SHOW_ONCE = True
-# Browsers allow WebAuthn on http://localhost; the server-side check needs this in development.
+# Browsers allow WebAuthn on http://localhost (never on an IP address: open localhost, not
+# 127.0.0.1); the server-side check needs this in development.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-# The TOTP secrets and recovery-code seeds are encrypted in the database with this key.
+# Authenticator-app secrets are encrypted in the database with this key (and new recovery codes
+# in the session, until shown once); the codes themselves are stored only as hashes.
 TRACKER_MFA_KEY = os.environ.get("TRACKER_MFA_KEY", SECRET_KEY)
 # A signed-in user without a second factor must enrol before anything else.
 TRACKER_REQUIRE_2FA = envbool("TRACKER_REQUIRE_2FA", not DEBUG)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from .dashboard import views as dashboard
 from .notifications import views as notifications
 from .views import (
+    commitment_edit,
     commitment_new,
     commitments,
     exports,
@@ -26,7 +27,9 @@ urlpatterns = [
         commitments.record_update,
         name="commitment-record-update",
     ),
-    path("commitments/<str:reference>/edit/", commitments.edit_commitment, name="commitment-edit"),
+    path(
+        "commitments/<str:reference>/edit/", commitment_edit.edit_commitment, name="commitment-edit"
+    ),
     path(
         "indicators/<int:pk>/measurements/",
         commitments.add_measurement,

@@ -81,3 +81,14 @@ def login(live_server, page, csp_violations):
         return page
 
     return sign_in
+
+
+def sign_in_without_javascript(browser, live_server, username):
+    """A new browser context with JavaScript off, signed in as `username`: (context, page)."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    return context, page

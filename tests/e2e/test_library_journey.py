@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, sign_in_without_javascript
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +74,7 @@ def test_an_analyst_uploads_reads_quotes_and_finds_a_document(e2e_data, live_ser
 
     # Select the sentence: the page offers to quote it.
     select_text(page, "#p1 .para-text", len(SENTENCE))
-    quote_form = page.locator("#quote-selection")
+    quote_form = page.locator("#selection-actions")
     expect(quote_form).to_be_visible()
     expect(quote_form).to_contain_text(SENTENCE)
     quote_form.get_by_role("button", name="Quote the selection").click()
@@ -134,16 +134,11 @@ def test_an_analyst_uploads_reads_quotes_and_finds_a_document(e2e_data, live_ser
 
 def test_without_javascript_an_analyst_quotes_a_whole_paragraph(e2e_data, live_server, browser):
     factories.make_document_source("Plain readout", text="First paragraph.\n\nSecond one here.")
-    context = browser.new_context(java_script_enabled=False)
+    context, page = sign_in_without_javascript(browser, live_server, "analyst")
     try:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("analyst")
-        page.get_by_label("Password").fill("pw-for-tests-only")
-        page.get_by_role("button", name="Sign in").click()
         page.goto(f"{live_server.url}/sources/")
         page.get_by_role("link", name="Plain readout").click()
-        expect(page.locator("#quote-selection")).to_be_hidden()
+        expect(page.locator("#selection-actions")).to_be_hidden()
         page.locator("#p2").get_by_role("link", name="Quote this paragraph").click()
         page.get_by_role("link", name=REFERENCE).click()
         form = page.locator("#record-update")

@@ -19,7 +19,7 @@ def require_2fa(settings):
     settings.TRACKER_REQUIRE_2FA = True
     from django.core.cache import cache
 
-    cache.clear()  # allauth remembers used codes in the cache
+    cache.clear()  # allauth counts sign-in attempts per address in the cache
 
 
 def test_an_analyst_enrols_and_signs_in_with_a_code(
@@ -55,7 +55,9 @@ def test_an_analyst_enrols_and_signs_in_with_a_code(
     codes = page.locator("textarea")
     expect(codes).to_be_visible()
     recovery = codes.input_value().split()
-    assert len(recovery) == 10 and all(re.fullmatch(r"\d{8}", c) for c in recovery)
+    assert len(recovery) == 10 and all(
+        re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{4}", c) for c in recovery
+    )
     assert_accessible(page)
     shot(page, "two-factor-recovery-codes")
 

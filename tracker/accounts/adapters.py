@@ -39,8 +39,9 @@ def _fernet():
 
 
 class MFAAdapter(DefaultMFAAdapter):
-    """TOTP secrets and recovery-code seeds are stored encrypted (Fernet, AES + HMAC): a copy
-    of the database or a backup alone does not give anyone a user's codes."""
+    """Authenticator-app secrets are stored encrypted (Fernet, AES + HMAC): a copy of the
+    database or a backup alone does not give anyone a user's codes. Recovery codes are not
+    encrypted but hashed (tracker.accounts.recovery_codes)."""
 
     error_messages = {
         **DefaultMFAAdapter.error_messages,

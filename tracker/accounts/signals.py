@@ -38,6 +38,12 @@ def on_factor_removed(sender, request, user, authenticator, **kwargs):
         forget_second_factor(request)
 
 
+@receiver(mfa_signals.authenticator_reset)
+def on_codes_replaced(sender, request, user, authenticator, **kwargs):
+    """New recovery codes: the old ones no longer work."""
+    audit.record(AuditAction.MFA_NEW_CODES, user=user, request=request, detail=authenticator.type)
+
+
 @receiver(account_signals.user_logged_in)
 def on_signed_in(sender, request, user, sociallogin=None, **kwargs):
     """At every single sign-on, the user's roles follow the provider's groups."""

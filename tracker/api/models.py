@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ..models.fields import user_stamp
+
 TOKEN_PREFIX = "ct_"  # noqa: S105 - not a secret: marks a tracker token
 # last_used_at is written at most this often, not on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -58,14 +60,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    revoked_by = user_stamp()
 
     objects = ApiTokenQuerySet.as_manager()
 

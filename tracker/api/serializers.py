@@ -1,5 +1,5 @@
 """What the API returns. Read-only: writes are validated by the web's own forms
-(tracker/forms.py) and written by tracker/services.py, see writes.py."""
+(tracker/forms.py) and written by tracker/services/, see writes.py."""
 
 from django.urls import reverse
 from django.utils import timezone

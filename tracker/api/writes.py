@@ -1,4 +1,4 @@
-"""The API's writes, through the web's forms (the same validation) and tracker/services.py
+"""The API's writes, through the web's forms (the same validation) and tracker/services/
 (the same rules and the same one writer). A JSON body becomes the form's data; the form's
 errors come back as a 422 problem naming each field by its JSON path."""
 
@@ -23,6 +23,7 @@ from ..forms import (
     evidence_formset,
 )
 from ..models import StatusUpdate
+from ..people import display_name
 from .conditional import etag
 from .problems import Problem, invalid
 from .reads import UPDATE_PARAMS, commitment_updates_get, indicator_for, updates_with_evidence
@@ -270,7 +271,7 @@ def decide(request, pk, *, accept):
         decide_(update=update, manager=request.user, comment=form.cleaned_data["comment"])
     except services.ReviewConflict as exc:
         update.refresh_from_db()
-        who = update.decided_by.get_full_name() or update.decided_by.username
+        who = display_name(update.decided_by)
         raise Problem(
             f"Already {update.get_review_state_display().lower()} by {who}.",
             kind="already-decided",
@@ -282,24 +283,26 @@ def decide(request, pk, *, accept):
     return Response(StatusUpdateSerializer(update, context={"request": request}).data)
 
 
-@extend_schema(
-    summary="Accept a status update (managers; never your own)",
-    request=DECISION_BODY,
-    responses=StatusUpdateSerializer,
+def decision_view(name, *, accept, summary):
+    """The endpoint of one decision: POST a comment, get the decided update back."""
+
+    def view(request, pk):
+        return decide(request, pk, accept=accept)
+
+    view.__name__ = view.__qualname__ = name
+    return extend_schema(summary=summary, request=DECISION_BODY, responses=StatusUpdateSerializer)(
+        api_view(["POST"])(view)
+    )
+
+
+accept = decision_view(
+    "accept", accept=True, summary="Accept a status update (managers; never your own)"
 )
-@api_view(["POST"])
-def accept(request, pk):
-    return decide(request, pk, accept=True)
-
-
-@extend_schema(
+return_ = decision_view(
+    "return_",
+    accept=False,
     summary="Return a status update with a comment saying what is missing (managers)",
-    request=DECISION_BODY,
-    responses=StatusUpdateSerializer,
 )
-@api_view(["POST"])
-def return_(request, pk):
-    return decide(request, pk, accept=False)
 
 
 MEASUREMENT_BODY = inline_serializer(

@@ -230,6 +230,7 @@ def breakdowns(links, choices, snap):
     return result
 
 
+# Long (about 65 lines): most of it is the page's context, one dict in the order of the page.
 def render_dashboard(request, region_only=False):
     today = timezone.localdate()
     choices = queries.dashboard_choices()

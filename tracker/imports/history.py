@@ -13,7 +13,17 @@ from django.core.validators import URLValidator
 from django.db.models import Prefetch
 
 from .. import access, limits, services
-from ..models import Commitment, Confidence, Evidence, Source, SourceKind, Status, StatusUpdate
+from ..library import quotes
+from ..models import (
+    Commitment,
+    Confidence,
+    Evidence,
+    Source,
+    SourceKind,
+    SourceParagraph,
+    Status,
+    StatusUpdate,
+)
 from ..views.exports import HISTORY_FIELDS
 from . import values as v
 from .base import CREATE, UNCHANGED, Cells, Importer, RowResult, columns_except
@@ -21,6 +31,10 @@ from .base import CREATE, UNCHANGED, Cells, Importer, RowResult, columns_except
 UPDATE_COLUMNS = ("as_of", "status", "progress", "confidence", "assessment")
 EVIDENCE_COLUMNS = ("quote", "speaker", "locator", "source")
 SOURCE_COLUMNS = ("source_kind", "source_publisher", "source_url", "source_published_on")
+CLOSEST_SHOWN = 300  # characters of the closest passage shown with a quote not found
+# Quotes not found that get the closest passage: looking for it costs some 2 ms a row on a
+# short text and grows with the text, so a file of wrong quotes is not checked for hours.
+CLOSEST_SUGGESTED = 1000
 
 
 class HistoryImporter(Importer):
@@ -44,13 +58,16 @@ class HistoryImporter(Importer):
         self.commitments = {}  # reference -> Commitment (or None)
         self.official = {}  # commitment pk -> (as_of, status) as the import leaves it
         self.sources = {}  # title -> Source, or the fields of a new one
+        self.texts = {}  # source pk -> quotes.Text, each source's text read once per import
+        self.suggestions_left = CLOSEST_SUGGESTED
         self.stored = {}  # update id -> StatusUpdate, of the batch
         self.group = None  # (key, [RowResult, ...]) of the new update being read
         self.evidence_seen = set()
         self.accept_now = access.records_directly(user)
 
     def prepare(self, batch):
-        """The batch's commitments, recorded updates and sources, in four queries."""
+        """The batch's commitments, recorded updates, sources and their texts, in five
+        queries (fewer when the batch names nothing new)."""
         references = self.keys(batch, "commitment", lambda x: v.text(x, limit=40))
         missing = references - self.commitments.keys()
         for commitment in Commitment.objects.filter(reference__in=missing).only(
@@ -70,6 +87,20 @@ class HistoryImporter(Importer):
         titles -= self.sources.keys()
         for source in Source.objects.filter(title__in=titles).order_by("-id"):
             self.sources[source.title] = source  # the oldest of a title wins
+        self.load_texts([self.sources[t] for t in titles if t in self.sources])
+
+    def load_texts(self, sources):
+        """The texts of `sources` not read yet, in one query: quotes are verified against
+        them in the preview, as record_status_update() will verify them."""
+        wanted = {s.pk for s in sources if s.has_text and s.pk not in self.texts}
+        if not wanted:
+            return
+        paragraphs = {pk: [] for pk in wanted}
+        rows = SourceParagraph.objects.filter(source_id__in=wanted).order_by("source_id", "number")
+        for source_id, text, page in rows.values_list("source_id", "text", "page"):
+            paragraphs[source_id].append((text, page))
+        for pk, found in paragraphs.items():
+            self.texts[pk] = quotes.Text([t for t, _ in found], pages=[p for _, p in found])
 
     def row(self, number, cells):
         result = RowResult(row=number)
@@ -194,12 +225,20 @@ class HistoryImporter(Importer):
             result.error("source", "a quote needs the title of its source")
             return None
         source = self.source(cells, result, wanted["source"])
-        return services.EvidenceItem(
+        item = services.EvidenceItem(
             quote=wanted["quote"],
             speaker=wanted["speaker"],
             locator=wanted["locator"],
             **({"source": source} if isinstance(source, Source) else {"new_source": source}),
         )
+        text = self.texts.get(source.pk) if isinstance(source, Source) else None
+        if text is not None:
+            try:
+                item.match = text.find(item.quote, suggest=self.suggestions_left > 0)
+            except quotes.Mismatch as mismatch:
+                self.suggestions_left -= 1
+                result.error("quote", not_found(source, mismatch, self.suggestions_left >= 0))
+        return item
 
     def source(self, cells, result, title):
         if title not in self.sources:  # not stored (prepare): the first row citing it says
@@ -256,8 +295,7 @@ class HistoryImporter(Importer):
                     if wanted[c] not in ("", None)
                 ]
             if item is not None:
-                where = item.source.title if item.source else f"{item.new_source['title']} (new)"
-                result.changes.append(["quote", "", f"{item.quote[:120]} — {where}"])
+                result.changes.append(["quote", "", f"{item.quote[:120]} — {verification(item)}"])
         first.plan = (commitment, wanted, evidence)
         return [r for r, _ in rows]
 
@@ -281,6 +319,26 @@ class HistoryImporter(Importer):
             assessment=wanted["assessment"],
             evidence=evidence,
         )
+
+
+def not_found(source, mismatch, suggested):
+    message = f"not found in “{source.title}”"
+    closest = mismatch.closest
+    if closest:
+        closest = closest if len(closest) <= CLOSEST_SHOWN else f"{closest[:CLOSEST_SHOWN]}…"
+        return f"{message}; did you mean “{closest}”?"
+    if not suggested:
+        return f"{message} (the closest passage is shown for the first {CLOSEST_SUGGESTED:,})"
+    return f"{message}; no passage of it resembles the quote"
+
+
+def verification(item):
+    """Where the preview says a quote is: verified (and where), or unverified and why."""
+    if item.source is None:
+        return f"{item.new_source['title']} (new; unverified: the source has no text)"
+    if item.match is not None:
+        return f"{item.source.title}, {item.match.locator} (verified)"
+    return f"{item.source.title} (unverified: the source has no text)"
 
 
 def display(value):

@@ -8,7 +8,7 @@ disagreeing means the library was changed behind the tracker's back.
 import dataclasses
 import hashlib
 
-from ..models import Evidence, Source
+from ..models import CommitmentPassage, Evidence, Source
 from . import services as library
 
 MAX_EXAMPLES = 20
@@ -51,12 +51,22 @@ def check_source(source, report, max_examples):
             report.add(f"source {source.pk}: the original file is missing", max_examples)
     evidence = Evidence.objects.filter(source=source).exclude(source_sha256="")
     for item in evidence.select_related("status_update__commitment").iterator(chunk_size=500):
-        report.quotes += 1
         where = f"evidence {item.pk} ({item.status_update.commitment.reference})"
-        if item.source_sha256 != source.sha256:
-            report.add(f"{where}: verified against another document", max_examples)
-        elif not text.still_matches(item.quote, item.spans):
-            report.add(f"{where}: the quote is no longer at its span", max_examples)
+        check_quote(item, where, "quote", source, text, report, max_examples)
+    # The passages that state commitments are verified quotes too.
+    passages = CommitmentPassage.objects.filter(source=source).select_related("commitment")
+    for item in passages.iterator(chunk_size=500):
+        where = f"the passage stating {item.commitment.reference}"
+        check_quote(item, where, "passage", source, text, report, max_examples)
+
+
+def check_quote(item, where, what, source, text, report, max_examples):
+    """A verified quote (evidence or passage): against this document, still at its spans."""
+    report.quotes += 1
+    if item.source_sha256 != source.sha256:
+        report.add(f"{where}: verified against another document", max_examples)
+    elif not text.still_matches(item.quote, item.spans):
+        report.add(f"{where}: the {what} is no longer at its span", max_examples)
 
 
 def check_quotes(*, max_examples=MAX_EXAMPLES):
@@ -68,6 +78,10 @@ def check_quotes(*, max_examples=MAX_EXAMPLES):
     for pk in orphans.values_list("pk", flat=True)[:1000]:
         report.quotes += 1
         report.add(f"evidence {pk}: verified, but its source has no text", max_examples)
+    orphans = CommitmentPassage.objects.filter(source__paragraph_count=0)
+    for reference in orphans.values_list("commitment__reference", flat=True)[:1000]:
+        report.quotes += 1
+        report.add(f"the passage stating {reference}: its source has no text", max_examples)
     return report
 
 

@@ -76,8 +76,9 @@ class Text:
     def paragraph_of(self, position):
         return bisect.bisect_right(self.starts, position)
 
-    def find(self, quote):
-        """The Match of `quote`, or raise Mismatch with the closest passage."""
+    def find(self, quote, *, suggest=True):
+        """The Match of `quote`, or raise Mismatch with the closest passage (none unless
+        `suggest`: finding it costs more than the search)."""
         pieces = [normalise(p) for p in ELLIPSIS.split(normalise(quote))]
         pieces = [p for p in pieces if p]
         if not pieces:
@@ -86,11 +87,14 @@ class Text:
         for piece in pieces:
             found = self.normalised.find(piece, position)
             if found < 0:
-                raise Mismatch(self.closest(piece))
+                raise Mismatch(self.closest(piece) if suggest else "")
             start, _ = self.stored_position(found)
             end, _ = self.stored_position(found + len(piece), end=True)
             spans.append((start, end))
             position = found + len(piece)
+        return self.match_of(spans)
+
+    def match_of(self, spans):
         first = self.paragraph_of(spans[0][0])
         return Match(
             spans=spans,
@@ -98,6 +102,14 @@ class Text:
             last_paragraph=self.paragraph_of(spans[-1][1] - 1),
             page=self.pages[first - 1],
         )
+
+    def find_near(self, quote, spans):
+        """The Match of `quote` at `spans` (the occurrence a reader's selection chose) when
+        it is still there, else its first occurrence; raise Mismatch like find()."""
+        try:
+            return self.match_of([tuple(span) for span in self.find_all_at(quote, spans)])
+        except (Mismatch, TypeError, ValueError, IndexError):
+            return self.find(quote)
 
     def still_matches(self, quote, spans):
         """Does `quote` still occur at `spans` (as stored on a piece of evidence)?"""

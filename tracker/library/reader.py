@@ -6,9 +6,10 @@ are only intersected with the paragraphs on the page. Markup is the template's j
 
 import dataclasses
 
-from ..models import Evidence
+from ..models import CommitmentPassage, Evidence
 
 PARAGRAPHS_PER_PAGE = 200
+MAX_SELECTION = 1000  # characters: the selection travels in a URL
 
 
 @dataclasses.dataclass
@@ -39,6 +40,15 @@ def evidence_of(source):
     )
 
 
+def passages_of(source):
+    """The commitments stated by passages of `source`, with them (one query)."""
+    return list(
+        CommitmentPassage.objects.filter(source=source)
+        .select_related("commitment")
+        .order_by("commitment__reference")
+    )
+
+
 def segments(paragraph, spans):
     """`paragraph` cut at every quoted span's edge; `spans` are (start, end, evidence)."""
     start, text = paragraph.start, paragraph.text
@@ -56,26 +66,59 @@ def segments(paragraph, spans):
     return result
 
 
-def annotate(paragraphs, evidence):
-    """Give each paragraph its segments and the evidence quoting it (`quoted_in`)."""
-    spans = [(a, b, item) for item in evidence if item.is_verified for a, b in item.spans]
+def annotate(paragraphs, evidence, passages=()):
+    """Give each paragraph its segments, the evidence quoting it (`quoted_in`) and the
+    commitments it states (`states`: CommitmentPassages, highlighted like quotes)."""
+    quoted = [item for item in evidence if item.is_verified]
+    spans = [(a, b, item) for item in [*quoted, *passages] for a, b in item.spans]
     for paragraph in paragraphs:
         paragraph.segments = segments(paragraph, spans)
         seen = {}
         for segment in paragraph.segments:
             for item in segment.evidence:
-                seen.setdefault(item.pk, item)
-        paragraph.quoted_in = list(seen.values())
+                seen.setdefault((type(item), item.pk), item)
+        paragraph.quoted_in = [i for i in seen.values() if isinstance(i, Evidence)]
+        paragraph.states = [i for i in seen.values() if isinstance(i, CommitmentPassage)]
     return paragraphs
 
 
-def supported_commitments(evidence):
-    """The commitments the source supports, each once, in reference order."""
+def supported_commitments(evidence, passages=()):
+    """The commitments the source supports (quoted in their updates, or stating them), each
+    once, in reference order."""
     found = {}
-    for item in evidence:
-        commitment = item.status_update.commitment
+    for commitment in [item.status_update.commitment for item in evidence] + [
+        passage.commitment for passage in passages
+    ]:
         found.setdefault(commitment.pk, commitment)
     return sorted(found.values(), key=lambda c: c.reference)
+
+
+def asked_passage(params, source):
+    """(text, spans, error): the passage asked for, ?paragraph=N (a whole paragraph, at its
+    place) or ?text= (a selection, found later), or the error saying what is wrong."""
+    number = params.get("paragraph", "")
+    if number:
+        paragraph = (
+            source.paragraphs.filter(number=int(number)).first()
+            if number.isdigit() and len(number) < 10
+            else None
+        )
+        if paragraph is None:
+            return None, [], f"The source has no paragraph “{number[:20]}”."
+        return paragraph.text, [[paragraph.start, paragraph.start + len(paragraph.text)]], None
+    text = " ".join(params.get("text", "").split())
+    if not text:
+        return None, [], "Select a passage, or choose a whole paragraph."
+    if len(text) > MAX_SELECTION:
+        return (
+            None,
+            [],
+            (
+                f"The selection is longer than {MAX_SELECTION:,} characters: select less, or "
+                "choose whole paragraphs."
+            ),
+        )
+    return text, [], None
 
 
 def quote_prefill(params):

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import audit
-from ..models import AuditAction, Evidence, Source, SourceParagraph
+from ..models import AuditAction, CommitmentPassage, Evidence, Source, SourceParagraph
 from . import quotes
 
 
@@ -135,8 +135,54 @@ def verified_fields(source, quote, *, match=None):
     return match_fields(source, match)
 
 
-def mismatch_message(source, mismatch):
-    message = f"This quote does not occur in “{source.title}”."
+def mismatch_message(source, mismatch, *, what="quote"):
+    message = f"This {what} does not occur in “{source.title}”."
     if mismatch.closest:
         return f"{message} Did you mean: “{mismatch.closest}”?"
-    return f"{message} No passage of it resembles the quote."
+    return f"{message} No passage of it resembles the {what}."
+
+
+# The passage that states a commitment (CommitmentPassage)
+
+
+@dataclasses.dataclass
+class Passage:
+    """What a manager chose in the reader: `quote` from `source`, at `spans` if known."""
+
+    source: Source
+    quote: str
+    spans: list = dataclasses.field(default_factory=list)
+    match: object = None  # set by verify_passage
+
+
+def verify_passage(passage, *, text=None):
+    """The Match of the passage in its source's text (the occurrence at its spans, if still
+    there); ValidationError on `description` when it does not occur or there is no text."""
+    if passage.match is not None:
+        return passage.match
+    source = passage.source
+    if not source.has_text:
+        raise ValidationError(
+            {"description": f"“{source.title}” has no text in the library to verify against."}
+        )
+    try:
+        passage.match = (text or text_of(source)).find_near(passage.quote, passage.spans)
+    except quotes.Mismatch as mismatch:
+        raise ValidationError(
+            {"description": mismatch_message(source, mismatch, what="passage")}
+        ) from None
+    return passage.match
+
+
+def link_passage(*, commitment, passage):
+    """Record that `commitment` is stated by `passage`, verified again here, inside the
+    caller's transaction (create_commitment), at the span the form found."""
+    if passage.match is not None:
+        passage.spans, passage.match = [list(s) for s in passage.match.spans], None
+    match = verify_passage(passage)
+    return CommitmentPassage.objects.create(
+        commitment=commitment,
+        source=passage.source,
+        quote=passage.quote,
+        **match_fields(passage.source, match),
+    )

@@ -12,11 +12,13 @@ from .choices import (
     choices_condition,
 )
 from .commitments import Commitment, CommitmentParty, CommitmentQuerySet
+from .fields import user_stamp, valid_choice
 from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
-from .library import SourceParagraph
+from .library import CommitmentPassage, SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
 from .roles import ANALYSTS, MANAGERS
+from .second_factor import UsedTotpStep
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "Commitment",
     "CommitmentParty",
+    "CommitmentPassage",
     "CommitmentQuerySet",
     "Confidence",
     "Direction",
@@ -51,5 +54,8 @@ __all__ = [
     "StatusPeriod",
     "StatusUpdate",
     "StatusUpdateQuerySet",
+    "UsedTotpStep",
     "choices_condition",
+    "user_stamp",
+    "valid_choice",
 ]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import choices_condition
+from .fields import valid_choice
 
 
 class AuditAction(models.TextChoices):
@@ -29,6 +29,7 @@ class AuditAction(models.TextChoices):
     MFA_ADDED = "mfa_added", "Added a second factor"
     MFA_REMOVED = "mfa_removed", "Removed a second factor"
     MFA_RESET = "mfa_reset", "Reset a user's second factor"
+    MFA_NEW_CODES = "mfa_new_codes", "Made new recovery codes"
     SSO_ROLES = "sso_roles", "Roles set by the identity provider"
 
 
@@ -57,10 +58,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-at"], name="tracker_audit_action_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("action", AuditAction),
-                name="tracker_auditevent_action_valid",
-            ),
+            valid_choice("action", AuditAction, "tracker_auditevent_action_valid"),
         ]
 
     def __str__(self):

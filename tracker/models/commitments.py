@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from .. import derived, limits
 from .choices import Confidence, Status, choices_condition
+from .fields import valid_choice
 from .reference import Area, Event, Party
 
 
@@ -120,10 +121,7 @@ class Commitment(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("current_status", Status),
-                name="tracker_commitment_status_valid",
-            ),
+            valid_choice("current_status", Status, "tracker_commitment_status_valid"),
             models.CheckConstraint(
                 condition=Q(current_confidence="")
                 | choices_condition("current_confidence", Confidence),
@@ -151,6 +149,12 @@ class Commitment(models.Model):
 
     def get_absolute_url(self):
         return reverse("commitment-detail", args=[self.reference])
+
+    @property
+    def stated_passage(self):
+        """The verified passage of a source that states this commitment (CommitmentPassage),
+        when it was created from one; None otherwise. Pages select_related("passage")."""
+        return getattr(self, "passage", None)
 
     @property
     def status(self):

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import choices_condition
 from .commitments import Commitment
+from .fields import valid_choice
 from .reference import Source
 
 
@@ -37,10 +37,7 @@ class Indicator(models.Model):
             models.UniqueConstraint(
                 fields=["commitment", "name"], name="tracker_indicator_name_unique"
             ),
-            models.CheckConstraint(
-                condition=choices_condition("direction", Direction),
-                name="tracker_indicator_direction_valid",
-            ),
+            valid_choice("direction", Direction, "tracker_indicator_direction_valid"),
         ]
 
     def __str__(self):
@@ -75,10 +72,7 @@ class Measurement(models.Model):
         ordering = ["indicator", "measured_on", "id"]
         indexes = [models.Index(fields=["indicator", "measured_on"], name="tracker_meas_date_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("qualifier", Qualifier),
-                name="tracker_measurement_qualifier_valid",
-            ),
+            valid_choice("qualifier", Qualifier, "tracker_measurement_qualifier_valid"),
         ]
 
     def __str__(self):

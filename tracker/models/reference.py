@@ -1,13 +1,12 @@
 """Reference data: parties, areas, events and sources."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from .choices import choices_condition
+from .fields import user_stamp, valid_choice
 
 
 class PartyKind(models.TextChoices):
@@ -27,9 +26,7 @@ class Party(models.Model):
         ordering = ["name"]
         verbose_name_plural = "parties"
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("kind", PartyKind), name="tracker_party_kind_valid"
-            ),
+            valid_choice("kind", PartyKind, "tracker_party_kind_valid"),
         ]
 
     def __str__(self):
@@ -110,14 +107,7 @@ class Source(models.Model):
         max_length=64, blank=True, editable=False, default="", db_default=""
     )
     paragraph_count = models.PositiveIntegerField(default=0, editable=False, db_default=0)
-    text_added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    text_added_by = user_stamp()
     text_added_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -128,9 +118,7 @@ class Source(models.Model):
             models.Index(fields=["-created_at", "-id"], name="tracker_source_recent_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("kind", SourceKind), name="tracker_source_kind_valid"
-            ),
+            valid_choice("kind", SourceKind, "tracker_source_kind_valid"),
             # One source per document: a second upload of the same file offers the first.
             models.UniqueConstraint(
                 fields=["sha256"], condition=~Q(sha256=""), name="tracker_source_sha256_unique"

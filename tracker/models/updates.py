@@ -9,8 +9,9 @@ from django.utils import timezone
 from .. import limits
 from ..markup import render_markdown
 from ..people import display_name
-from .choices import Confidence, Status, choices_condition
+from .choices import Confidence, Status
 from .commitments import Commitment
+from .fields import valid_choice
 from .reference import Party, Source
 
 
@@ -128,21 +129,10 @@ class StatusUpdate(models.Model):
             models.Index(fields=["author", "review_state"], name="tracker_upd_author_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=choices_condition("status", Status), name="tracker_update_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=choices_condition("previous_status", Status),
-                name="tracker_update_previous_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=choices_condition("confidence", Confidence),
-                name="tracker_update_confidence_valid",
-            ),
-            models.CheckConstraint(
-                condition=choices_condition("review_state", ReviewState),
-                name="tracker_update_review_state_valid",
-            ),
+            valid_choice("status", Status, "tracker_update_status_valid"),
+            valid_choice("previous_status", Status, "tracker_update_previous_status_valid"),
+            valid_choice("confidence", Confidence, "tracker_update_confidence_valid"),
+            valid_choice("review_state", ReviewState, "tracker_update_review_state_valid"),
             models.CheckConstraint(
                 condition=Q(progress__isnull=True) | Q(progress__gte=0, progress__lte=100),
                 name="tracker_update_progress_range",

@@ -32,6 +32,19 @@ class Event:
     update: StatusUpdate | None = None
     body: str = ""
 
+    @classmethod
+    def about(cls, update, kind, key, *, title, body, **context):
+        """An event about a status update: keyed by it, titled after its commitment."""
+        return cls(
+            kind=kind,
+            key=f"{key}:{update.pk}",
+            commitment=update.commitment,
+            update=update,
+            title=f"{update.commitment.reference}: {title}",
+            body=body,
+            context={"update": update, **context},
+        )
+
 
 def announce(kind, **payload):
     """Have the worker tell everyone concerned, once this transaction commits."""
@@ -68,14 +81,12 @@ def update_submitted(update_id):
     recipients = User.objects.filter(is_active=True, groups__name=MANAGERS).exclude(
         pk=update.author_id
     )
-    event = Event(
-        kind=Kind.UPDATE_SUBMITTED,
-        key=f"submitted:{update.pk}",
-        commitment=update.commitment,
-        update=update,
-        title=f"{update.commitment.reference}: a status update waits for review",
+    event = Event.about(
+        update,
+        Kind.UPDATE_SUBMITTED,
+        "submitted",
+        title="a status update waits for review",
         body=f"{update.get_status_display()} as of {update.as_of:%d %b %Y}",
-        context={"update": update},
     )
     return event, recipients
 
@@ -83,14 +94,13 @@ def update_submitted(update_id):
 def update_decided(update_id):
     update = load_update(update_id)
     verb = "accepted" if update.is_accepted else "returned"
-    event = Event(
-        kind=Kind.UPDATE_DECIDED,
-        key=f"decided:{update.pk}",
-        commitment=update.commitment,
-        update=update,
-        title=f"{update.commitment.reference}: your status update was {verb}",
+    event = Event.about(
+        update,
+        Kind.UPDATE_DECIDED,
+        "decided",
+        title=f"your status update was {verb}",
         body=update.decision_comment[:1000],
-        context={"update": update, "verb": verb},
+        verb=verb,
     )
     recipients = (
         with_role().filter(pk=update.author_id) if update.author_id else User.objects.none()
@@ -101,14 +111,14 @@ def update_decided(update_id):
 def status_changed(update_id, before, after):
     update = load_update(update_id)
     before, after = Status(before), Status(after)
-    event = Event(
-        kind=Kind.STATUS_CHANGED,
-        key=f"status:{update.pk}",
-        commitment=update.commitment,
-        update=update,
-        title=f"{update.commitment.reference}: {before.label} → {after.label}",
+    event = Event.about(
+        update,
+        Kind.STATUS_CHANGED,
+        "status",
+        title=f"{before.label} → {after.label}",
         body=update.commitment.title,
-        context={"update": update, "before": before, "after": after},
+        before=before,
+        after=after,
     )
     # The author hears of the decision itself; whoever decided knows already.
     recipients = followers(update.commitment).exclude(

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tracker import access
-from tracker.models import Area, Commitment, StatusUpdate, choices_condition
+from tracker.models import Area, Commitment, StatusUpdate, valid_choice
 
 
 class Kind(models.TextChoices):
@@ -88,16 +88,10 @@ class Preferences(models.Model):
         verbose_name_plural = "preferences"
         constraints = [
             *(
-                models.CheckConstraint(
-                    condition=choices_condition(kind.value, Mode),
-                    name=f"notifications_prefs_{kind.value}_valid",
-                )
+                valid_choice(kind.value, Mode, f"notifications_prefs_{kind.value}_valid")
                 for kind in Kind
             ),
-            models.CheckConstraint(
-                condition=choices_condition("digest", Frequency),
-                name="notifications_prefs_digest_valid",
-            ),
+            valid_choice("digest", Frequency, "notifications_prefs_digest_valid"),
         ]
 
     def __str__(self):
@@ -177,9 +171,7 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "event_key"], name="notifications_notification_once"
             ),
-            models.CheckConstraint(
-                condition=choices_condition("kind", Kind), name="notifications_kind_valid"
-            ),
+            valid_choice("kind", Kind, "notifications_kind_valid"),
         ]
 
     def __str__(self):
@@ -249,10 +241,7 @@ class EmailDelivery(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "event_key"], name="notifications_delivery_once"
             ),
-            models.CheckConstraint(
-                condition=choices_condition("state", DeliveryState),
-                name="notifications_delivery_state_valid",
-            ),
+            valid_choice("state", DeliveryState, "notifications_delivery_state_valid"),
             models.CheckConstraint(
                 condition=Q(state="sent", sent_at__isnull=False) | ~Q(state="sent"),
                 name="notifications_delivery_sent_dated",

@@ -14,12 +14,11 @@ from django.db.models import F, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, push_url
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
 
 from .. import access, limits, services
-from ..access import commitment_for_edit, commitment_for_update, is_analyst, role_required
-from ..commitment_forms import CommitmentEditForm
+from ..access import commitment_for_update, is_analyst, role_required
 from ..filters import CommitmentFilter
 from ..forms import (
     MeasurementForm,
@@ -28,7 +27,7 @@ from ..forms import (
     returned_update_for,
     revision_initial,
 )
-from ..htmx import is_swap, render_page, vary
+from ..htmx import is_swap, render_page
 from ..library import reader, statements
 from ..models import (
     Commitment,
@@ -39,7 +38,6 @@ from ..models import (
     Status,
 )
 from ..notifications.views import follow_context
-from ..people import display_name
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
@@ -88,7 +86,9 @@ def commitment_list(request):
 
 
 def commitment_page_queryset():
-    return Commitment.objects.select_related("area", "owner", "event", "parent").prefetch_related(
+    return Commitment.objects.select_related(
+        "area", "owner", "event", "parent", "passage__source"
+    ).prefetch_related(
         Prefetch("commitment_parties", queryset=CommitmentParty.objects.select_related("party")),
         "assignees",
     )
@@ -376,113 +376,4 @@ def source_search(request):
     context["max_query"] = limits.SEARCH_QUERY
     return render_page(
         request, "tracker/source_search.html", context, fragment="source-options", status=status
-    )
-
-
-# Editing the descriptive fields, with conflict detection
-
-
-def display(value):
-    if value is None or value == "":
-        return "—"
-    if hasattr(value, "all"):
-        return ", ".join(display(v) for v in value.all()) or "—"
-    if isinstance(value, list | tuple | set):
-        return ", ".join(display(v) for v in value) or "—"
-    if hasattr(value, "get_full_name"):
-        return display_name(value)
-    if hasattr(value, "strftime"):
-        return f"{value:%d %b %Y}"
-    return str(value)
-
-
-def conflict_rows(form, current, started_from):
-    """Per field: the value the user started from, the value saved since, and theirs."""
-    historical = current.history.filter(version=started_from).order_by("-history_date").first()
-    later = list(
-        current.history.filter(version__gt=started_from)
-        .select_related("history_user")
-        .order_by("history_date")
-    )
-    for edit in later:
-        # Saved outside a request (a script, the shell) when there is no user.
-        edit.who = display(edit.history_user) if edit.history_user else "someone"
-    rows = []
-    for name in form.editable:
-        label = form.fields[name].label or name
-        saved = getattr(current, name) if name != "assignees" else current.assignees.all()
-        theirs = form.cleaned_data.get(name)
-        before = getattr(historical, name) if historical and name != "assignees" else None
-        changed_since = (
-            historical is not None and name != "assignees" and (display(before) != display(saved))
-        )
-        rows.append(
-            {
-                "label": label,
-                "before": display(before) if historical is not None else None,
-                "saved": display(saved),
-                "yours": display(theirs),
-                "changed_since": changed_since,
-                "differs": display(saved) != display(theirs),
-            }
-        )
-    return rows, later
-
-
-def conflict_context(form, current, started_from):
-    """Both versions side by side, for an edit that crossed someone else's."""
-    rows, later = conflict_rows(form, current, started_from)
-    return {
-        "rows": [r for r in rows if r["changed_since"] or r["differs"]],
-        "same": [r["label"] for r in rows if not (r["changed_since"] or r["differs"])],
-        "has_before": any(r["before"] is not None for r in rows),
-        "edits": later,
-    }
-
-
-@require_http_methods(["GET", "POST"])
-@role_required()
-def edit_commitment(request, reference):
-    commitment = commitment_for_edit(request, reference)
-    conflict = None
-    if request.method == "POST":
-        form = CommitmentEditForm(request.POST, instance=commitment, user=request.user)
-        if form.is_valid():
-            try:
-                current = services.edit_commitment(
-                    commitment=commitment,
-                    editor=request.user,
-                    changes=form.changes(),
-                    expected_version=form.cleaned_data["version"],
-                    request=request,
-                )
-            except services.EditConflict as exc:
-                # Someone saved in between: keep the user's values, show both versions, and
-                # let a second submit knowingly re-apply theirs on top of the current version.
-                current = exc.current
-                conflict = conflict_context(form, current, form.cleaned_data["version"])
-                data = request.POST.copy()
-                data["version"] = current.version
-                form = CommitmentEditForm(data, instance=current, user=request.user)
-                form.is_valid()
-            except ValidationError as exc:
-                add_service_errors(exc, form)
-            else:
-                messages.success(request, f"Saved your changes to {current.reference}.")
-                if is_swap(request):
-                    return vary(HttpResponseClientRedirect(current.get_absolute_url()))
-                return redirect(current)
-    else:
-        form = CommitmentEditForm(instance=commitment, user=request.user)
-    context = {
-        "commitment": commitment,
-        "form": form,
-        "conflict": conflict,
-        "edits_everything": set(access.MANAGER_FIELDS) <= set(form.editable),
-        "nav_section": "commitments",
-    }
-    # 409: someone saved in between; 422: invalid input. Both show the form again.
-    status = 409 if conflict else 422 if form.is_bound and form.errors else 200
-    return render_page(
-        request, "tracker/commitment_edit.html", context, fragment="edit-form", status=status
     )

@@ -7,6 +7,7 @@ spreadsheet would run as a formula are neutralised.
 
 import csv
 import datetime as dt
+import functools
 import tempfile
 import unicodedata
 from wsgiref.util import FileWrapper
@@ -149,6 +150,23 @@ def refused(problems):
     return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
 
 
+def export(view):
+    """An export: readable with a token, GET only, for a role; `view(request, scope)` runs
+    with the filters, and a wrong filter is refused (400) before anything is read."""
+
+    @token_readable
+    @require_GET
+    @role_required()
+    @functools.wraps(view)
+    def checked(request):
+        scope, problems = export_scope(request)
+        if problems:
+            return refused(problems)
+        return view(request, scope)
+
+    return checked
+
+
 def _commitments(scope):
     bound = CommitmentParty.objects.select_related("party")
     return (
@@ -220,13 +238,8 @@ def commitment_rows(request, scope):
         ]
 
 
-@token_readable
-@require_GET
-@role_required()
-def commitments_csv(request):
-    scope, problems = export_scope(request)
-    if problems:
-        return refused(problems)
+@export
+def commitments_csv(request, scope):
     return download(
         request,
         stream_csv(COMMITMENT_COLUMNS, commitment_rows(request, scope)),
@@ -235,24 +248,14 @@ def commitments_csv(request):
     )
 
 
-@token_readable
-@require_GET
-@role_required()
-def commitments_xlsx(request):
-    scope, problems = export_scope(request)
-    if problems:
-        return refused(problems)
+@export
+def commitments_xlsx(request, scope):
     book = xlsx_file("Commitments", COMMITMENT_COLUMNS, commitment_rows(request, scope))
     return download(request, book, XLSX, "commitments.xlsx")
 
 
-@token_readable
-@require_GET
-@role_required()
-def commitments_json(request):
-    scope, problems = export_scope(request)
-    if problems:
-        return refused(problems)
+@export
+def commitments_json(request, scope):
     today = timezone.localdate()
     encoder = DjangoJSONEncoder(ensure_ascii=False)
 
@@ -347,27 +350,17 @@ def history_rows(scope):
     )
 
 
-@token_readable
-@require_GET
-@role_required()
-def history_csv(request):
+@export
+def history_csv(request, scope):
     """Every status update, one line per piece of evidence (one line if it has none)."""
-    scope, problems = export_scope(request)
-    if problems:
-        return refused(problems)
     rows = history_rows(scope)
     return download(
         request, stream_csv(list(HISTORY_FIELDS), rows), "text/csv; charset=utf-8", "history.csv"
     )
 
 
-@token_readable
-@require_GET
-@role_required()
-def history_xlsx(request):
-    scope, problems = export_scope(request)
-    if problems:
-        return refused(problems)
+@export
+def history_xlsx(request, scope):
     book = xlsx_file("History", list(HISTORY_FIELDS), history_rows(scope))
     return download(request, book, XLSX, "history.xlsx")
 

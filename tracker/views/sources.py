@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from ..access import can_add_sources, can_quote, recordable_commitments, role_required
+from ..access import (
+    can_add_sources,
+    can_quote,
+    may_create_commitments,
+    recordable_commitments,
+    role_required,
+)
 from ..htmx import is_swap, render_page
 from ..library import quotes, reader
 from ..library import services as library
@@ -23,7 +29,6 @@ from ..library.forms import DocumentForm, LibrarySearchForm, SourceForm
 from ..models import Source, SourceParagraph
 
 LIST_PAGE = 25
-MAX_SELECTION = 1000  # characters: the selection travels in a URL
 
 
 @require_GET
@@ -94,14 +99,18 @@ def reader_context(request, source, *, document_form=None):
     first, last = reader.paragraph_range(page)
     paragraphs = list(source.paragraphs.filter(number__range=(first, last)).order_by("number"))
     evidence = reader.evidence_of(source)
+    passages = reader.passages_of(source)
     user = request.user
+    may_state = may_create_commitments(user) and source.has_text
     return {
         "source": source,
-        "paragraphs": reader.annotate(paragraphs, evidence),
+        "paragraphs": reader.annotate(paragraphs, evidence, passages),
         "evidence": evidence,
+        "passages": passages,
         "verified_count": sum(1 for item in evidence if item.is_verified),
         "unverified": [item for item in evidence if not item.is_verified],
-        "commitments": reader.supported_commitments(evidence),
+        "commitments": reader.supported_commitments(evidence, passages),
+        "may_state": may_state,
         "page_number": page,
         "pages": pages,
         "page_numbers": range(1, pages + 1) if pages > 1 else (),
@@ -159,35 +168,14 @@ def source_download(request, pk):
     return response
 
 
-def asked_quote(request, source):
-    """The passage asked for: ?paragraph=N (a whole paragraph) or ?text= (a selection)."""
-    number = request.GET.get("paragraph", "")
-    if number:
-        paragraph = (
-            source.paragraphs.filter(number=int(number)).first()
-            if number.isdigit() and len(number) < 10
-            else None
-        )
-        if paragraph is None:
-            return None, f"The source has no paragraph “{number[:20]}”."
-        return paragraph.text, None
-    text = " ".join(request.GET.get("text", "").split())
-    if not text:
-        return None, "Select a passage, or choose “Quote this paragraph”."
-    if len(text) > MAX_SELECTION:
-        return None, (
-            f"The selection is longer than {MAX_SELECTION:,} characters: select less, or "
-            "quote whole paragraphs."
-        )
-    return text, None
-
-
 @require_GET
 @role_required(can_quote)
 def source_quote(request, pk):
     """Choose the commitment to quote the passage into; each link opens its update form."""
     source = get_object_or_404(Source, pk=pk)
-    quote, error = asked_quote(request, source) if source.has_text else (None, "No text.")
+    quote, _, error = (
+        reader.asked_passage(request.GET, source) if source.has_text else (None, [], "No text.")
+    )
     match = None
     if quote:
         try:
