@@ -44,6 +44,7 @@ from tracker.models import (
     StatusPeriod,
     StatusUpdate,
 )
+from tracker.search import index as search_index
 
 YEARS = 10
 BATCH = 50_000
@@ -324,6 +325,8 @@ class Generator:
             f"generating {self.n_commitments:,} commitments and {self.n_updates:,} status "
             f"updates over {YEARS} years (to {self.today}) into {connection.settings_dict['NAME']}"
         )
+        # The search index is filled in bulk at the end, not row by row by its triggers.
+        search_index.drop()
         self.make_people()
         self.make_reference_data()
         self.plan_commitments()
@@ -333,6 +336,8 @@ class Generator:
         self.write_updates()
         self.write_indicators()
         self.reset_sequences()
+        search_index.install()
+        self.say("filled the search index")
         self.say("done")
         return {
             "commitments": len(self.commitments),

@@ -127,15 +127,25 @@ def test_the_kind_filter(client, analyst, world, params, expected):
 
 def test_area_party_and_date_filters(client, analyst, world):
     client.force_login(analyst)
-    drugs = world["precursors"].area
+    drugs, trade = world["precursors"].area, world["tariffs"].area
+    # The Readout's paragraphs count for the area and the party of the commitment it supports.
     assert {t for _, t in found(client, q="tariffs or shipments", area=drugs.pk)} == {
         "DRUGS-1 · Curb precursor chemicals",
         "DRUGS-1 · quote from Readout",
+        "Readout · paragraph 1",
+        "Readout · paragraph 2",
+    }
+    assert {kind for kind, _ in found(client, q="tariffs or shipments", area=trade.pk)} == {
+        "commitment",
+        "assessment",
+        "quote",
     }
     assert {
         t.split(" · ")[0]
         for _, t in found(client, q="tariff or shipments", party=world["china"].pk)
-    } == {"DRUGS-1"}
+    } == {"DRUGS-1", "Readout"}
+    usa = world["tariffs"].parties.get()
+    assert "text" not in {kind for kind, _ in found(client, q="tariff", party=usa.pk)}
     in_spring = found(
         client, q="seizures or negotiators", date_from="2026-02-01", date_to="2026-04-01"
     )
@@ -186,8 +196,52 @@ def test_a_rolled_back_write_leaves_nothing_in_the_index(client, analyst, world)
 
 
 def test_rebuild_gives_back_the_same_index(world):
-    before = index_rows()
-    assert index.rebuild() == before
+    before = index.rows()
+    assert index.rebuild() == len(before)
+    assert index.rows() == before
+
+
+def test_dates_copied_into_the_index_follow_their_source(client, analyst, world):
+    """A source's publication date is its paragraphs' date, an update's as-of date its
+    quotes': changing either changes the index in the same transaction."""
+    client.force_login(analyst)
+    document = world["document"]
+    with transaction.atomic():
+        document.published_on = dt.date(2019, 5, 4)
+        document.save()
+    in_2019 = found(client, q="curtail", date_from="2019-01-01", date_to="2019-12-31")
+    assert in_2019 == [("text", "Readout · paragraph 2")]
+    update = world["precursors"].status_updates.get()
+    with transaction.atomic():
+        update.as_of = dt.date(2018, 2, 2)
+        update.save()
+    in_2018 = found(client, q="curtail", date_from="2018-01-01", date_to="2018-12-31")
+    assert {kind for kind, _ in in_2018} == {"quote"}
+    # What the triggers did is what a rebuild from the tables gives.
+    after = index.rows()
+    index.rebuild()
+    assert index.rows() == after
+
+
+def test_only_the_newest_matches_of_each_kind_are_ranked(client, analyst, world, monkeypatch):
+    """The ranking contract: each kind's newest CANDIDATES matches are ranked, best first."""
+    client.force_login(analyst)
+    quotes = [
+        factories.record(world["tariffs"], quote="Zebra" + " zebra" * (3 - n) + f" {n}.")
+        .evidence.get()
+        .pk
+        for n in range(3)
+    ]
+
+    def ranked(**params):
+        response = client.get(reverse("search"), {"q": "zebra", "kind": "quote", **params})
+        return [hit.obj.pk for hit in response.context["hits"]]
+
+    assert ranked() == quotes  # more zebras, better rank
+    monkeypatch.setattr(query, "CANDIDATES", 2)
+    assert ranked() == quotes[1:]  # the oldest is not looked at
+    monkeypatch.setattr(query, "CANDIDATES", 1)
+    assert ranked() == quotes[2:]
 
 
 # Hostile input

@@ -2,107 +2,169 @@
 
 One row per searchable thing: a commitment (reference, title, description), a status
 update's assessment, a piece of evidence's quote and a paragraph of a source's text. Its
-id encodes what it is: object id × 4 + kind, so a trigger finds its row by primary key.
-Beside the text it keeps the commitment (for the area and party filters) and a date (for
-the date range).
+id encodes what it is: kind code × 2⁴⁰ + object id, so a trigger finds its row by primary
+key and each kind is one contiguous id range (a kind filter, and "the newest matches of a
+kind", are a range scan of the index, not a filter over every match). Beside the text it
+keeps the commitment (quotes and assessments: their update's; for the area and party
+filters), the source (paragraphs: for the same filters, through the evidence citing it) and
+a date (for the date range): a commitment's creation, an update's as-of date, a source's
+publication date.
 
 - SQLite: an FTS5 virtual table (porter stemming, diacritics folded), ranked by bm25.
-- PostgreSQL: a table with a generated `to_tsvector('english', body)` column under a GIN
-  index, queried with websearch_to_tsquery and ranked by ts_rank_cd.
+- PostgreSQL: a table partitioned by kind with a generated `to_tsvector('english', body)`
+  column under a GIN index, queried with websearch_to_tsquery and ranked by ts_rank_cd.
 
 Triggers write it in the same transaction as every write to those tables, whoever writes
-(services, admin, raw SQL, a restore). Like tracker/dataversion.py, the table and triggers
-are (re)created after every `migrate`, not by a migration (SQLite drops a table's triggers
-when a migration rebuilds it), and it is not a model, so backups and `flush` pass it by; on
-a fresh install, or when empty, it is filled from the tables (`rebuild`).
+(services, admin, raw SQL, a restore), including the dates copied from other rows (an
+update's as-of date into its quotes' rows, a source's publication date into its
+paragraphs'). Like tracker/dataversion.py, the table and triggers are (re)created after every
+`migrate`, not by a migration (SQLite drops a table's triggers when a migration rebuilds
+it), and it is not a model, so backups and `flush` pass it by; on a fresh install, or when
+empty, it is filled from the tables in one INSERT … SELECT per kind (`fill`). A bulk load
+(bench/generate.py) drops it first (`drop`) and installs it again at the end, which fills it
+in bulk and only then builds PostgreSQL's GIN index.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 TABLE = "tracker_search"
 KINDS = {"commitment": 0, "assessment": 1, "quote": 2, "text": 3}
+SPAN = 1 << 40  # ids of a kind: code * SPAN + object id
 LABELS = {
     "commitment": "Commitments",
     "assessment": "Assessments",
     "quote": "Evidence quotes",
     "text": "Source text",
 }
+COLUMNS = "commitment_id, source_id, day, body"
 
-# For each kind: the table, the columns whose change re-indexes a row, and the SELECT giving
-# (id, commitment_id, day, body) of row `r` (NEW or OLD in a trigger, a table alias in rebuild).
+
+def kind_of(index_id):
+    return index_id // SPAN
+
+
+def object_id(index_id):
+    return index_id % SPAN
+
+
+def id_range(kind):
+    """The first and last index id of a kind."""
+    return KINDS[kind] * SPAN, (KINDS[kind] + 1) * SPAN - 1
+
+
+# For each kind: the table, the columns whose change re-indexes a row, the SELECT giving
+# (id, commitment_id, source_id, day, body) of row `r` (NEW in a trigger, a table alias in
+# fill), and the condition for a row to be indexed.
 SOURCES = {
     "commitment": (
         "tracker_commitment",
         "reference, title, description, created_at",
-        "{r}.id * 4 + 0, {r}.id, {day_of_created}, "
+        "{r}.id + {span0}, {r}.id, NULL, {day_of_created}, "
         "{r}.reference || ' ' || {r}.title || ' ' || {r}.description",
         "1 = 1",
     ),
     "assessment": (
         "tracker_statusupdate",
         "assessment, as_of, commitment_id",
-        "{r}.id * 4 + 1, {r}.commitment_id, {r}.as_of, {r}.assessment",
+        "{r}.id + {span1}, {r}.commitment_id, NULL, {r}.as_of, {r}.assessment",
         "{r}.assessment <> ''",
     ),
     "quote": (
         "tracker_evidence",
         "quote, status_update_id",
-        "{r}.id * 4 + 2, "
+        "{r}.id + {span2}, "
         "(SELECT u.commitment_id FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id), "
-        "(SELECT u.as_of FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id), "
+        "NULL, (SELECT u.as_of FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id), "
         "{r}.quote",
         "1 = 1",
     ),
     "text": (
         "tracker_sourceparagraph",
         "text, source_id",
-        "{r}.id * 4 + 3, NULL, "
+        "{r}.id + {span3}, NULL, {r}.source_id, "
         "(SELECT s.published_on FROM tracker_source s WHERE s.id = {r}.source_id), {r}.text",
         "1 = 1",
     ),
 }
+SPANS = {f"span{code}": code * SPAN for code in KINDS.values()}
+# Values other rows copy: (name, table, watched columns, SET clause, ids of the index rows).
+COPIES = [
+    (
+        "statusupdate_quotes",
+        "tracker_statusupdate",
+        "as_of, commitment_id",
+        "commitment_id = NEW.commitment_id, day = NEW.as_of",
+        f"SELECT e.id + {KINDS['quote'] * SPAN} FROM tracker_evidence e "  # noqa: S608
+        "WHERE e.status_update_id = NEW.id",
+    ),
+    (
+        "source_paragraphs",
+        "tracker_source",
+        "published_on",
+        "day = NEW.published_on",
+        f"SELECT p.id + {KINDS['text'] * SPAN} FROM tracker_sourceparagraph p "  # noqa: S608
+        "WHERE p.source_id = NEW.id",
+    ),
+]
 DAY_OF_CREATED = {
     "sqlite": "date({r}.created_at)",
     "postgresql": "({r}.created_at AT TIME ZONE 'UTC')::date",
 }
 
 SQLITE_TABLE = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
-    "body, commitment_id UNINDEXED, day UNINDEXED, "
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
+    "body, commitment_id UNINDEXED, source_id UNINDEXED, day UNINDEXED, "
     "tokenize = 'porter unicode61 remove_diacritics 2')"
 )
+# Partitioned by kind, so that each kind has its own statistics: the planner then sees that a
+# word common in quotes is absent from assessments, and takes the GIN index there.
 POSTGRES_TABLE = [
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, commitment_id bigint, "
+    f"CREATE TABLE {TABLE} (id bigint PRIMARY KEY, commitment_id bigint, source_id bigint, "
     "day date, body text NOT NULL, "
-    "document tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED)",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_document_idx ON {TABLE} USING GIN (document)",
+    "document tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED) "
+    "PARTITION BY RANGE (id)",
+    *(
+        f"CREATE TABLE {TABLE}_{kind} PARTITION OF {TABLE} "
+        f"FOR VALUES FROM ({code * SPAN}) TO ({(code + 1) * SPAN})"
+        for kind, code in KINDS.items()
+    ),
 ]
+POSTGRES_GIN = f"CREATE INDEX IF NOT EXISTS {TABLE}_document_idx ON {TABLE} USING GIN (document)"
 
 
 def select(vendor, kind, row):
     _, _, columns, condition = SOURCES[kind]
     day = DAY_OF_CREATED[vendor].format(r=row)
-    return columns.format(r=row, day_of_created=day), condition.format(r=row)
+    return columns.format(r=row, day_of_created=day, **SPANS), condition.format(r=row)
 
 
 def sqlite_triggers(kind):
     table, watched, _, _ = SOURCES[kind]
-    code = KINDS[kind]
     new_columns, new_condition = select("sqlite", kind, "NEW")
-    insert = (
-        f"INSERT INTO {TABLE} (rowid, commitment_id, day, body) "
-        f"SELECT {new_columns} WHERE {new_condition};"
-    )
-    delete = f"DELETE FROM {TABLE} WHERE rowid = OLD.id * 4 + {code};"  # noqa: S608
+    insert = f"INSERT INTO {TABLE} (rowid, {COLUMNS}) SELECT {new_columns} WHERE {new_condition};"
+    delete = f"DELETE FROM {TABLE} WHERE rowid = OLD.id + {KINDS[kind] * SPAN};"  # noqa: S608
     name = f"tracker_search_{table}"
     return [
-        f'CREATE TRIGGER IF NOT EXISTS "{name}_insert" AFTER INSERT ON "{table}" '
-        f"BEGIN {insert} END",
-        f'CREATE TRIGGER IF NOT EXISTS "{name}_update" AFTER UPDATE OF {watched} ON "{table}" '
+        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON "{table}" BEGIN {insert} END',
+        f'CREATE TRIGGER "{name}_update" AFTER UPDATE OF {watched} ON "{table}" '
         f"BEGIN {delete} {insert} END",
-        f'CREATE TRIGGER IF NOT EXISTS "{name}_delete" AFTER DELETE ON "{table}" '
-        f"BEGIN {delete} END",
+        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON "{table}" BEGIN {delete} END',
     ]
+
+
+def sqlite_copy_trigger(name, table, watched, assignments, ids):
+    return (
+        f'CREATE TRIGGER "tracker_search_{name}" AFTER UPDATE OF {watched} ON "{table}" '  # noqa: S608
+        f"BEGIN UPDATE {TABLE} SET {assignments} WHERE rowid IN ({ids}); END"
+    )
+
+
+def sqlite_trigger_names(cursor):
+    cursor.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+        "AND name LIKE 'tracker\\_search\\_%' ESCAPE '\\'"
+    )
+    return [name for (name,) in cursor.fetchall()]
 
 
 def postgres_triggers(kind):
@@ -114,11 +176,10 @@ def postgres_triggers(kind):
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    DELETE FROM {TABLE} WHERE id = OLD.id * 4 + {code};
+    DELETE FROM {TABLE} WHERE id = OLD.id + {code * SPAN};
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO {TABLE} (id, commitment_id, day, body)
-    SELECT {new_columns} WHERE {new_condition};
+    INSERT INTO {TABLE} (id, {COLUMNS}) SELECT {new_columns} WHERE {new_condition};
   END IF;
   RETURN NULL;
 END $$"""  # noqa: S608 - constants only
@@ -132,6 +193,20 @@ END $$"""  # noqa: S608 - constants only
     ]
 
 
+def postgres_copy_trigger(name, table, watched, assignments, ids):
+    function = f"tracker_search_{name}"
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE {TABLE} SET {assignments} WHERE id IN ({ids});
+  RETURN NULL;
+END $$""",  # noqa: S608 - constants only
+        f'CREATE OR REPLACE TRIGGER "{function}" AFTER UPDATE OF {watched} ON "{table}" '
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
 POSTGRES_TRUNCATE = f"""
 CREATE OR REPLACE FUNCTION tracker_search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -140,28 +215,71 @@ BEGIN
 END $$"""
 
 
-def install(using=DEFAULT_DB_ALIAS, **kwargs):
-    """Create the index and its triggers where missing, and fill it when empty (idempotent)."""
-    db = connections[using]
+def ready(db):
     existing = set(db.introspection.table_names())
-    if not all(SOURCES[kind][0] in existing for kind in SOURCES):
+    return all(SOURCES[kind][0] in existing for kind in SOURCES)
+
+
+def current(db, cursor):
+    """Whether the index table exists in this version's shape (None: it does not exist)."""
+    if db.vendor == "sqlite":
+        cursor.execute("SELECT name FROM pragma_table_info(%s)", [TABLE])
+    else:
+        cursor.execute(
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.oid = to_regclass(%s) AND c.relkind = 'p' AND a.attnum > 0 "
+            "UNION ALL SELECT 'unpartitioned' WHERE to_regclass(%s) IS NOT NULL",
+            [TABLE, TABLE],
+        )
+    columns = {name for (name,) in cursor.fetchall()}
+    return "source_id" in columns if columns else None
+
+
+def install(using=DEFAULT_DB_ALIAS, **kwargs):
+    """Create the index and its triggers where missing, and fill it when empty (idempotent).
+
+    An index of an earlier shape is dropped and made again."""
+    db = connections[using]
+    if db.vendor not in ("sqlite", "postgresql") or not ready(db):
         return  # migrating part-way (e.g. a test's migration history): nothing to index yet
     with db.cursor() as cursor:
-        if db.vendor == "sqlite":
-            cursor.execute(SQLITE_TABLE)
-            statements = [sql for kind in SOURCES for sql in sqlite_triggers(kind)]
-        elif db.vendor == "postgresql":
-            for sql in POSTGRES_TABLE:
+        shape = current(db, cursor)
+        if shape is False:
+            drop(using)
+        if not shape:
+            for sql in [SQLITE_TABLE] if db.vendor == "sqlite" else POSTGRES_TABLE:
                 cursor.execute(sql)
-            statements = [POSTGRES_TRUNCATE]
-            statements += [sql for kind in SOURCES for sql in postgres_triggers(kind)]
-        else:
-            return
-        for sql in statements:
-            cursor.execute(sql)
         cursor.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")  # noqa: S608
         if cursor.fetchone() is None:
             fill(cursor, db.vendor)
+        if db.vendor == "sqlite":
+            statements = [f'DROP TRIGGER IF EXISTS "{n}"' for n in sqlite_trigger_names(cursor)]
+            statements += [sql for kind in SOURCES for sql in sqlite_triggers(kind)]
+            statements += [sqlite_copy_trigger(*copy) for copy in COPIES]
+        else:
+            statements = [POSTGRES_GIN, POSTGRES_TRUNCATE]
+            statements += [sql for kind in SOURCES for sql in postgres_triggers(kind)]
+            statements += [sql for copy in COPIES for sql in postgres_copy_trigger(*copy)]
+        for sql in statements:
+            cursor.execute(sql)
+        if not shape and db.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {TABLE}")
+
+
+def drop(using=DEFAULT_DB_ALIAS):
+    """Drop the index and its triggers (a bulk load; `install` makes them again, filled)."""
+    db = connections[using]
+    with db.cursor() as cursor:
+        if db.vendor == "sqlite":
+            for name in sqlite_trigger_names(cursor):
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        elif db.vendor == "postgresql":
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            functions = [f"tracker_search_{kind}" for kind in SOURCES]
+            functions += [f"tracker_search_{name}" for name, *_ in COPIES]
+            for function in [*functions, "tracker_search_truncate"]:
+                cursor.execute(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
 
 
 def fill(cursor, vendor):
@@ -169,17 +287,27 @@ def fill(cursor, vendor):
     for kind, (table, _, _, _) in SOURCES.items():
         columns, condition = select(vendor, kind, "r")
         cursor.execute(
-            f"INSERT INTO {TABLE} ({id_column}, commitment_id, day, body) "  # noqa: S608
+            f"INSERT INTO {TABLE} ({id_column}, {COLUMNS}) "  # noqa: S608
             f"SELECT {columns} FROM {table} r WHERE {condition}"
         )
 
 
-def rebuild(using=DEFAULT_DB_ALIAS):
-    """Empty the index and fill it again from the tables; returns the number of rows."""
+def rows(using=DEFAULT_DB_ALIAS):
+    """Every row of the index, in id order: (id, commitment_id, source_id, day, body)."""
     db = connections[using]
-    install(using)
+    id_column = "rowid" if db.vendor == "sqlite" else "id"
     with db.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
-        fill(cursor, db.vendor)
+        cursor.execute(
+            f"SELECT {id_column}, commitment_id, source_id, CAST(day AS text), body "  # noqa: S608
+            f"FROM {TABLE} ORDER BY {id_column}"
+        )
+        return cursor.fetchall()
+
+
+def rebuild(using=DEFAULT_DB_ALIAS):
+    """Make the index again from the tables, in bulk; returns the number of rows."""
+    drop(using)
+    install(using)
+    with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
         return cursor.fetchone()[0]

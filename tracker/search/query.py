@@ -13,7 +13,7 @@ import re
 from django.db import connection
 
 from .. import limits
-from .index import KINDS, TABLE
+from .index import KINDS, TABLE, id_range
 
 MAX_QUERY = limits.SEARCH_QUERY
 MAX_CLAUSES = 12
@@ -104,49 +104,115 @@ class Filters:
     date_to: object = None
 
 
-def conditions(filters, id_column):
+# Ranking is bounded: each kind's newest CANDIDATES matches (highest ids: the latest
+# commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
+# common word's hundreds of thousands of matches cost what a thousand do.
+CANDIDATES = 250
+# The area and party filters: (a commitment's, assessment's or quote's row: its commitment;
+# a paragraph's row: its source supports, is cited by evidence of, such a commitment).
+COMMITMENT_FILTERS = {
+    "area": (
+        "{alias}.commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)",
+        "JOIN tracker_commitment c ON c.id = u.commitment_id WHERE c.area_id = %s",
+    ),
+    "party": (
+        "{alias}.commitment_id IN "
+        "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)",
+        "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id "
+        "WHERE cp.party_id = %s",
+    ),
+}
+SOURCE_OF = (
+    "EXISTS (SELECT 1 FROM tracker_evidence e "
+    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {match} "
+    "AND e.source_id = {alias}.source_id)"
+)
+
+
+def conditions(filters, kind, alias):
+    """The WHERE conditions of the filters for the rows of `kind` (SQL, params)."""
     sql, params = [], []
-    if filters.kind:
-        sql.append(f"{id_column} %% 4 = %s")  # "%%": the placeholder style of both drivers
-        params.append(KINDS[filters.kind])
-    if filters.area is not None:
-        sql.append("commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)")
-        params.append(filters.area)
-    if filters.party is not None:
-        sql.append(
-            "commitment_id IN "
-            "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)"
-        )
-        params.append(filters.party)
+    for name, (of_commitment, of_source) in COMMITMENT_FILTERS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            template = (
+                SOURCE_OF.format(match=of_source, alias="{alias}")
+                if kind == "text"
+                else of_commitment
+            )
+            sql.append(template.format(alias=alias))
+            params.append(value)
     if filters.date_from:
-        sql.append("day >= %s")
+        sql.append(f"{alias}.day >= %s")
         params.append(filters.date_from.isoformat())
     if filters.date_to:
-        sql.append("day <= %s")
+        sql.append(f"{alias}.day <= %s")
         params.append(filters.date_to.isoformat())
     return "".join(f" AND {s}" for s in sql), params
 
 
+def candidates(filters, match, id_column, match_params, extra=""):
+    """One UNION ALL arm per kind asked for: the ids of its newest matches, and `extra`
+    columns (SQL, params)."""
+    arms, params = [], []
+    for kind in [filters.kind] if filters.kind else list(KINDS):
+        where, where_params = conditions(filters, kind, "s")
+        arms.append(
+            f"SELECT * FROM (SELECT s.{id_column} AS id{extra} FROM {TABLE} s "  # noqa: S608
+            f"WHERE {match} AND s.{id_column} BETWEEN %s AND %s{where} "
+            f"ORDER BY s.{id_column} DESC LIMIT {CANDIDATES})"
+            + (" c" if connection.vendor == "postgresql" else "")
+        )
+        params += [*match_params, *id_range(kind), *where_params]
+    return " UNION ALL ".join(arms), params
+
+
 def run(clauses, filters, *, limit, offset=0):
-    """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query)."""
+    """[(index id, snippet with MARK_START/MARK_END around matches)], best first (one query).
+
+    Each kind's newest CANDIDATES matches are scored (see README: the ranking) and ordered, best
+    first, then by id; snippets are made for the page's rows only."""
     if connection.vendor == "postgresql":
-        where, params = conditions(filters, "s.id")
+        # The tsquery is written out where it is used, not shared through a CTE: a constant
+        # the planner can see, so its statistics pick the GIN index for a rare word and the
+        # primary key (newest first) for a common one.
+        tsquery, text = "websearch_to_tsquery('english', %s)", websearch_string(clauses)
+        arms, params = candidates(filters, f"s.document @@ {tsquery}", "id", [text])
         options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
         sql = (
-            "SELECT h.id, ts_headline('english', h.body, h.q, %s) FROM ("  # noqa: S608
-            "SELECT s.id, s.body, q, ts_rank_cd(s.document, q) AS rank "
-            f"FROM {TABLE} s, websearch_to_tsquery('english', %s) q "
-            f"WHERE s.document @@ q{where} ORDER BY rank DESC, s.id LIMIT %s OFFSET %s) h "
-            "ORDER BY h.rank DESC, h.id"
+            f"WITH hits AS ({arms}), "  # noqa: S608
+            f"ranked AS (SELECT s.id, ts_rank_cd(s.document, {tsquery}) AS rank "
+            f"FROM hits JOIN {TABLE} s ON s.id = hits.id), "
+            "page AS (SELECT id, rank FROM ranked ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
+            f"SELECT s.id, ts_headline('english', s.body, {tsquery}, %s) "
+            f"FROM page JOIN {TABLE} s ON s.id = page.id ORDER BY page.rank DESC, page.id"
         )
-        params = [options, websearch_string(clauses), *params, limit, offset]
+        params = [*params, text, limit, offset, text, options]
     else:
-        where, params = conditions(filters, "rowid")
-        sql = (
-            f"SELECT rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM {TABLE} "  # noqa: S608
-            f"WHERE {TABLE} MATCH %s{where} ORDER BY rank, rowid LIMIT %s OFFSET %s"
+        # Not bm25: its IDF counts every match of every word (a scan of the whole doclist,
+        # per kind), which is the cost this bounds. Like PostgreSQL's ranks, the score is the
+        # words' frequency in the row, normalised by its length (BM25's tf part, k1 = 1.2,
+        # b = 0.75), counted by highlight() for the kept rows only.
+        expression = fts5_expression(clauses)
+        marked = f"highlight({TABLE}, 0, char(1), char(2))"
+        arms, params = candidates(
+            filters,
+            f"s.{TABLE} MATCH %s",
+            "rowid",
+            [expression],
+            extra=f", {marked} AS marked, length(s.body) AS size",
         )
-        params = [MARK_START, MARK_END, fts5_expression(clauses), *params, limit, offset]
+        tf = "(length(marked) - length(replace(marked, char(1), '')))"
+        sql = (
+            f"WITH hits AS ({arms}), "  # noqa: S608
+            f"scored AS (SELECT id, {tf} * 2.2 / ({tf} + 1.2 * (0.25 + 0.75 * size / 200.0)) "
+            "AS rank FROM hits), "
+            "page AS (SELECT id, rank FROM scored ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
+            f"SELECT s.rowid, snippet({TABLE}, 0, %s, %s, '…', 30) FROM page "
+            f"CROSS JOIN {TABLE} s ON s.rowid = page.id WHERE s.{TABLE} MATCH %s "
+            "ORDER BY page.rank DESC, page.id"
+        )
+        params = [*params, limit, offset, MARK_START, MARK_END, expression]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -5,7 +5,7 @@ import dataclasses
 from ..library.reader import page_of
 from ..models import Commitment, Evidence, SourceParagraph, StatusUpdate
 from . import query
-from .index import KINDS, LABELS
+from .index import KINDS, LABELS, kind_of, object_id
 
 PAGE_SIZE = 20
 MAX_PAGES = 50
@@ -90,12 +90,12 @@ def search(clauses, filters, *, page=1):
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     ids_by_kind = {kind: [] for kind in KINDS}
     for index_id, _ in rows:
-        ids_by_kind[KIND_OF_CODE[index_id % 4]].append(index_id // 4)
+        ids_by_kind[KIND_OF_CODE[kind_of(index_id)]].append(object_id(index_id))
     found = fetch(ids_by_kind)
     hits = []
     for index_id, snippet in rows:
-        kind = KIND_OF_CODE[index_id % 4]
-        obj = found.get(kind, {}).get(index_id // 4)
+        kind = KIND_OF_CODE[kind_of(index_id)]
+        obj = found.get(kind, {}).get(object_id(index_id))
         if obj is not None:  # deleted between the two queries
             hits.append(describe(Hit(kind, obj, snippet_parts(snippet or ""))))
     return hits, more
