@@ -154,6 +154,16 @@ def test_filter_by_party(signed_in, board):
     assert references(response) == ["USCN-FENTANYL", "USCN-MIL"]
 
 
+def test_the_owner_choices_are_analysts_and_owners_each_once(signed_in, board, manager):
+    idle = factories.make_user("idle-analyst", group="Analysts")  # owns nothing
+    nobody = factories.make_user("no-role")  # neither analyst nor owner
+    factories.make_commitment("USCN-MGR", owner=manager, area=board["narcotics"])
+    options = re.findall(r'<option value="([^"]*)"', signed_in.get(URL).content.decode())
+    for username in ("oscar", idle.username, manager.username):
+        assert options.count(username) == 1
+    assert nobody.username not in options
+
+
 def test_filter_by_owner_uses_the_username(signed_in, board):
     assert references(signed_in.get(URL, {"owner": "oscar"})) == ["USCN-AI", "USCN-MIL"]
 
