@@ -1,5 +1,7 @@
 """The source library's pages: the list, adding a source, the reader, the original, quoting."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -267,6 +269,20 @@ def test_the_reader_shows_numbered_paragraphs_with_quotes_highlighted_and_linked
     assert quoted.source.sha256 in body
     # Managers do not post updates: no quoting for them.
     assert "Quote this paragraph" not in body
+
+
+def test_two_quotes_of_one_commitment_in_a_paragraph_say_which_update(
+    client, manager, document, commitment, analyst
+):
+    dates = [dt.date(2024, 3, 1), dt.date(2024, 5, 2)]
+    for as_of in dates:
+        factories.record(
+            commitment, author=analyst, quote="curtail shipments", source=document, as_of=as_of
+        )
+    client.force_login(manager)
+    body = client.get(document.get_absolute_url()).content.decode()
+    assert f'{commitment.reference} <span class="muted">(update of 1 Mar 2024)</span>' in body
+    assert f'{commitment.reference} <span class="muted">(update of 2 May 2024)</span>' in body
 
 
 def test_analysts_may_quote_each_paragraph_and_get_the_selection_script(client, analyst, document):
