@@ -146,7 +146,10 @@ def test_cursor_pages_are_stable_and_complete(api, board):
     assert seen == sorted(seen, reverse=True)
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "cD1hYmM=", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "cD3Csg=="],  # ..., p=²
+)
 def test_a_bad_cursor_is_a_400(api, board, cursor):
     assert_problem(api.get("/api/updates/", {"cursor": cursor}), 400, "invalid-query")
 

@@ -375,6 +375,19 @@ def test_quote_this_paragraph_offers_the_commitments_the_analyst_may_update(
     assert link in body
 
 
+@pytest.mark.parametrize(
+    "source, span", [("²", "0-5"), (None, "²-5"), (None, "0-9999999999"), (None, "5-1")]
+)
+def test_a_bad_quote_link_opens_the_form_empty(client, analyst, document, commitment, source, span):
+    client.force_login(analyst)
+    response = client.get(
+        commitment.get_absolute_url(),
+        {"quote_source": source or document.pk, "quote_span": span},
+    )
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].initial == {}
+
+
 def test_the_update_form_opens_prefilled_with_the_quote_source_and_locator(
     client, analyst, document, commitment
 ):

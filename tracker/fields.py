@@ -9,6 +9,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1
+MAX_INT = 2**31 - 1  # an IntegerField on PostgreSQL: paragraph numbers, character offsets
+
+
+def parse_id(value, limit=MAX_ID):
+    """`value` as a non-negative whole number up to `limit`, or None. Only ASCII digits:
+    isdigit() also holds for '²' and '①', which int() refuses."""
+    value = str(value)
+    if not (value.isascii() and value.isdecimal()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= limit else None
 
 
 def out_of_range(value):

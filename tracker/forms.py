@@ -89,15 +89,9 @@ class SourceForm(forms.Form):
                 else None
             )
         value = self.data.get(self.add_prefix("source"))
-        # isdigit() alone also holds for '²' and '①', which int() refuses: only ASCII
-        # digits (in range) name a source.
-        if (
-            value
-            and str(value).isascii()
-            and str(value).isdecimal()
-            and not safe.out_of_range(value)
-        ):
-            return Source.objects.filter(pk=int(value)).first()
+        pk = safe.parse_id(value) if value else None
+        if pk is not None:
+            return Source.objects.filter(pk=pk).first()
         return None
 
     def has_changed(self):

@@ -164,11 +164,8 @@ def passage_from_query(params):
     source_id = params.get("source", "")
     if not source_id:
         return None
-    source = (
-        Source.objects.filter(pk=int(source_id)).first()
-        if source_id.isdigit() and len(source_id) < 19
-        else None
-    )
+    pk = safe.parse_id(source_id)
+    source = Source.objects.filter(pk=pk).first() if pk is not None else None
     if source is None:
         raise PassageRefused(f"There is no source “{source_id[:20]}” in the library.", 404)
     if not source.has_text:

@@ -4,7 +4,7 @@ first (a seek on a unique, indexed ordering; no COUNT, no OFFSET)."""
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
-from ..fields import MAX_ID
+from ..fields import parse_id
 from .problems import Problem
 
 INVALID = "The cursor is not valid; start again from the first page."
@@ -24,7 +24,7 @@ class Cursor(CursorPagination):
             raise Problem(INVALID, kind="invalid-query") from exc
         if cursor and cursor.position is not None:
             position = cursor.position
-            if self.numeric and not (position.isdigit() and int(position) <= MAX_ID):
+            if self.numeric and parse_id(position) is None:
                 raise Problem(INVALID, kind="invalid-query")
             if len(position) > 200 or "\x00" in position:
                 raise Problem(INVALID, kind="invalid-query")

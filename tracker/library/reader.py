@@ -6,6 +6,7 @@ are only intersected with the paragraphs on the page. Markup is the template's j
 
 import dataclasses
 
+from ..fields import MAX_INT, parse_id
 from ..models import CommitmentPassage, Evidence
 
 PARAGRAPHS_PER_PAGE = 200
@@ -96,15 +97,12 @@ def supported_commitments(evidence, passages=()):
 def asked_passage(params, source):
     """(text, spans, error): the passage asked for, ?paragraph=N (a whole paragraph, at its
     place) or ?text= (a selection, found later), or the error saying what is wrong."""
-    number = params.get("paragraph", "")
-    if number:
-        paragraph = (
-            source.paragraphs.filter(number=int(number)).first()
-            if number.isdigit() and len(number) < 10
-            else None
-        )
+    asked = params.get("paragraph", "")
+    if asked:
+        number = parse_id(asked, MAX_INT)
+        paragraph = source.paragraphs.filter(number=number).first() if number else None
         if paragraph is None:
-            return None, [], f"The source has no paragraph “{number[:20]}”."
+            return None, [], f"The source has no paragraph “{asked[:20]}”."
         return paragraph.text, [[paragraph.start, paragraph.start + len(paragraph.text)]], None
     text = " ".join(params.get("text", "").split())
     if not text:
@@ -128,10 +126,10 @@ def quote_prefill(params):
 
     source_id, span = params.get("quote_source", ""), params.get("quote_span", "")
     start, _, end = span.partition("-")
-    if not (source_id.isdigit() and start.isdigit() and end.isdigit()) or len(span) > 20:
+    source_id, start, end = parse_id(source_id), parse_id(start, MAX_INT), parse_id(end, MAX_INT)
+    if source_id is None or start is None or end is None:
         return None
-    source = Source.objects.filter(pk=int(source_id[:18])).first()
-    start, end = int(start), int(end)
+    source = Source.objects.filter(pk=source_id).first()
     if source is None or not source.has_text or not 0 <= start < end:
         return None
     first = source.paragraphs.filter(start__lte=start).order_by("-number").first()
