@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import derived, services
+from tracker.dashboard import tallies
 from tracker.markup import render_markdown
 from tracker.models import (
     ANALYSTS,
@@ -338,6 +339,7 @@ class Generator:
         self.reset_sequences()
         search_index.install()
         self.say("filled the search index")
+        tallies.refresh()  # the dashboard's counts, folded into one row each
         self.say("done")
         return {
             "commitments": len(self.commitments),

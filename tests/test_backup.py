@@ -16,9 +16,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
+from django.utils import timezone
 
 from tests import factories
 from tracker import backups, integrity, services
+from tracker.dashboard import tallies
 from tracker.models import Commitment, Source, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +177,7 @@ def test_restored_data_is_consistent_and_usable(realistic, tmp_path, client, man
     backups.restore(path)
 
     assert integrity.verify().clean
+    assert tallies.drift(timezone.localdate()) == {}  # the dashboard counts the restored data
     assert client.login(username="alice", password="pw-for-tests-only")
     alice = User.objects.get(username="alice")
     assert alice.has_perm("tracker.view_auditevent")  # direct permission, by natural key

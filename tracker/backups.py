@@ -30,6 +30,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from .dashboard import tallies
+
 # Created by `migrate` and referred to by natural key.
 RECREATED_BY_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
 # Created by a migration too (tracker 0002_groups): matched by name, not id.
@@ -249,3 +251,5 @@ def _load(path, using, connection, counts, media, progress):
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), loaded_models):
                 cursor.execute(sql)
+        # Rows came in any order (a party link before its commitment): count afresh.
+        tallies.refresh(using=using)

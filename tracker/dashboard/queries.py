@@ -29,6 +29,7 @@ from ..models import (
     StatusUpdate,
 )
 from ..people import display_name
+from . import tallies
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -218,6 +219,43 @@ def commitment_states(*, day, today, scope=Scope()):
     return commitments.order_by().values_list("id", "area_id", "owner_id", "status_on", "due_on")
 
 
+def _today(today, limit):
+    """The state today of every commitment: the tallies kept at write time, read with the
+    worst cases (stalled, then at risk; the longest overdue), in one query."""
+    table = Commitment._meta.db_table
+    worst = f"""
+        SELECT * FROM (
+          SELECT 'risk', id, current_status, next_review_due, 1, 0, NULL, 0 FROM {table}
+          WHERE current_status IN (%s, %s) ORDER BY current_status DESC, next_review_due, id
+          LIMIT %s
+        ) risky
+        UNION ALL
+        SELECT * FROM (
+          SELECT 'late', id, current_status, next_review_due, 1, 1, NULL, 0 FROM {table}
+          WHERE next_review_due < %s ORDER BY next_review_due, id LIMIT %s
+        ) late
+    """  # noqa: S608 - only our own table name is interpolated
+    counts, rows = tallies.read(today, worst, [Status.AT_RISK, Status.STALLED, limit, today, limit])
+    groups = {"area": defaultdict(Tally), "owner": defaultdict(Tally), "party": defaultdict(Tally)}
+    tally = Tally()
+    for (dimension, key), statuses in counts.items():
+        for status, n, late in statuses:
+            groups[dimension][key].add(status, n, late)
+            if dimension == "area":  # every commitment has exactly one area
+                tally.add(status, n, late)
+    return Snapshot(
+        day=today,
+        tally=tally,
+        by_area=dict(groups["area"]),
+        by_party=dict(groups["party"]),
+        by_owner=dict(groups["owner"]),
+        at_risk=[
+            (pk, status, as_date(due)) for kind, pk, status, due, *_ in rows if kind == "risk"
+        ],
+        overdue=[(pk, as_date(due)) for kind, pk, _, due, *_ in rows if kind == "late"],
+    )
+
+
 # Long (about 65 lines): one aggregate query and the tallies folded from it, read together.
 def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
@@ -226,7 +264,10 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
     branches (three breakdowns and two short lists). On a past day it is computed once
     (materialized); today's state is the copied fields, so each branch reads the table
     itself, the breakdowns by area and owner in the order of an index, without sorting.
+    Today's state of every commitment (no filter) is kept at write time (`tallies`).
     """
+    if day >= today and not scope:
+        return _today(today, limit)
     state_sql, state_params = commitment_states(
         day=day, today=today, scope=scope
     ).query.sql_with_params()

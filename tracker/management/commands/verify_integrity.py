@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from tracker import integrity
+from tracker.dashboard import tallies
 from tracker.library import integrity as library_integrity
 
 
@@ -29,6 +31,7 @@ class Command(BaseCommand):
             f"{report.accepted_updates} accepted status updates."
         )
         drift_left = self.report_drift(report, repair)
+        drift_left |= self.report_tallies(repair)
         self.report_quotes(quotes)
         if drift_left:
             raise CommandError(
@@ -39,6 +42,22 @@ class Command(BaseCommand):
             raise CommandError(
                 "Verified quotes no longer match their sources: see above.", returncode=1
             )
+
+    def report_tallies(self, repair):
+        """The dashboard's counts kept at write time against a count now; True when off."""
+        today = timezone.localdate()
+        drift = tallies.drift(today)
+        if not drift:
+            self.stdout.write(self.style.SUCCESS("Dashboard counts match the commitments."))
+            return False
+        self.stdout.write(f"Dashboard counts drifted: {len(drift)} differ from the commitments.")
+        for (dimension, key, status), (n, overdue) in sorted(drift.items())[:5]:
+            self.stdout.write(f"  {dimension} {key} {status}: {n:+d} counted, {overdue:+d} overdue")
+        if repair:
+            tallies.refresh(day=today)
+            self.stdout.write(self.style.SUCCESS("Counted the dashboard afresh."))
+            return False
+        return True
 
     def report_drift(self, report, repair):
         """Write the drift report; True when drift remains."""

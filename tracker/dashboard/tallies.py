@@ -1,0 +1,261 @@
+"""Today's dashboard counts, kept at write time: commitments by area, owner and party and
+status, with how many of them are overdue for review.
+
+Counting them on a read meant reading every commitment and, for the party breakdown, every
+party it binds: the one part of the dashboard that grew with the data (bench/README.md).
+Here database triggers on tracker_commitment and tracker_commitmentparty append a row of
+±1 to tracker_statustally in the same transaction as every write that changes a
+commitment's area, owner, status or review date or the parties it binds, whoever writes
+(services, the admin, QuerySet.update(), raw SQL, a restore). A read sums the rows.
+
+- Append-only: two writers never update one row, so the tallies take no lock and cannot
+  deadlock a writer; the rows are summed on read (a few hundred at most a day).
+- "Overdue" (next review before the day) is counted against the day in
+  tracker_statustally_day. When that is not today, or a row was counted against another day
+  (a write racing the change of day), `read` recomputes every tally from the commitments in
+  one statement: the first dashboard of a day, and the worker's schedule
+  (`refresh_dashboard_tallies`), which also folds the day's rows into one per count.
+- As for tracker/dataversion.py and the search index, the tables and triggers are
+  (re)created after every `migrate`, not by a migration, and are no model: backups,
+  restores and `flush` pass them by. A restore or a bulk load refreshes them after.
+- `verify_integrity` compares them with a count made from the commitments.
+"""
+
+import datetime as dt
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+
+TABLE = "tracker_statustally"
+DAY_TABLE = "tracker_statustally_day"
+COMMITMENT = "tracker_commitment"
+LINK = "tracker_commitmentparty"
+# Nobody owns it: the owner dimension's key for a commitment without an owner.
+NOBODY = 0
+# Rows appended beyond one per count before a read counts afresh instead.
+FOLD_AFTER = 2_000
+DIMENSIONS = {"day", "area", "owner", "party"}  # "day": the day they were counted against
+
+CREATE = [
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (dimension varchar(5) NOT NULL, key bigint NOT NULL, "
+    "status varchar(32) NOT NULL, day date NOT NULL, n integer NOT NULL, "
+    "overdue integer NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {DAY_TABLE} "
+    "(id integer PRIMARY KEY CHECK (id = 1), day date NOT NULL)",
+]
+
+
+def _append(dimension, key, row, sign, tables="", where=""):
+    """INSERT of a ±1 row of commitment `row` (NEW, OLD, or `c` joined to a link row)."""
+    late = f"CASE WHEN {row}.next_review_due < d.day THEN {sign} ELSE 0 END"
+    return (
+        f"INSERT INTO {TABLE} (dimension, key, status, day, n, overdue) "  # noqa: S608
+        f"SELECT '{dimension}', {key}, {row}.current_status, d.day, {sign}, {late} "
+        f"FROM {tables}{DAY_TABLE} d{where}"
+    )
+
+
+def _commitment(row, sign):
+    """The rows of a commitment: its area, its owner and each party it binds."""
+    return [
+        _append("area", f"{row}.area_id", row, sign),
+        _append("owner", f"COALESCE({row}.owner_id, {NOBODY})", row, sign),
+        _append(
+            "party", "cp.party_id", row, sign, f"{LINK} cp, ", f" WHERE cp.commitment_id = {row}.id"
+        ),
+    ]
+
+
+def _link(row, sign):
+    """The row of one party bound by a commitment."""
+    return [
+        _append(
+            "party",
+            f"{row}.party_id",
+            "c",
+            sign,
+            f"{COMMITMENT} c, ",
+            f" WHERE c.id = {row}.commitment_id",
+        )
+    ]
+
+
+def _changed(*columns):
+    return " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in columns)
+
+
+# (table, operation, condition, statements): what each write appends. A new commitment
+# binds no party yet (its link rows, written after it, add its party counts); a deleted
+# one binds none any more (Django deletes the link rows first).
+TRIGGERS = [
+    (COMMITMENT, "INSERT", None, _commitment("NEW", 1)),
+    (COMMITMENT, "DELETE", None, _commitment("OLD", -1)),
+    (
+        COMMITMENT,
+        "UPDATE",
+        _changed("area_id", "owner_id", "current_status", "next_review_due"),
+        _commitment("OLD", -1) + _commitment("NEW", 1),
+    ),
+    (LINK, "INSERT", None, _link("NEW", 1)),
+    (LINK, "DELETE", None, _link("OLD", -1)),
+    (LINK, "UPDATE", _changed("party_id", "commitment_id"), _link("OLD", -1) + _link("NEW", 1)),
+]
+
+
+def install(using=DEFAULT_DB_ALIAS, **kwargs):
+    """Create the tables and triggers where missing, and count afresh (idempotent)."""
+    db = connections[using]
+    existing = set(db.introspection.table_names())
+    if db.vendor not in ("sqlite", "postgresql") or not {COMMITMENT, LINK} <= existing:
+        return  # migrating part-way: nothing to count yet
+    with db.cursor() as cursor:
+        for sql in CREATE:
+            cursor.execute(sql)
+        for table, op, condition, statements in TRIGGERS:
+            name = f"tracker_tally_{table.removeprefix('tracker_')}_{op.lower()}"
+            body = "; ".join(statements)
+            if db.vendor == "sqlite":
+                # SQLite's IS NOT is PostgreSQL's IS DISTINCT FROM.
+                when = (
+                    f" WHEN {condition.replace('IS DISTINCT FROM', 'IS NOT')}" if condition else ""
+                )
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+                cursor.execute(
+                    f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}"{when} BEGIN {body}; END'
+                )
+            else:
+                when = f" WHEN ({condition})" if condition else ""
+                cursor.execute(
+                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                    f"AS $$ BEGIN {body}; RETURN NULL; END $$"
+                )
+                cursor.execute(
+                    f'CREATE OR REPLACE TRIGGER "{name}" AFTER {op} ON "{table}" '
+                    f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
+                )
+        if db.vendor == "postgresql":
+            # TRUNCATE fires no row trigger: forget the day, so the next read counts afresh.
+            forget = f"DELETE FROM {DAY_TABLE}"  # noqa: S608 - constants only
+            cursor.execute(
+                "CREATE OR REPLACE FUNCTION tracker_tally_truncate() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN {forget}; RETURN NULL; END $$"
+            )
+            for table in (COMMITMENT, LINK):
+                cursor.execute(
+                    f'CREATE OR REPLACE TRIGGER "tracker_tally_{table}_truncate" AFTER TRUNCATE '
+                    f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION tracker_tally_truncate()'
+                )
+    refresh(using=using)
+
+
+COUNT = f"""
+    SELECT 'area', c.area_id, c.current_status, %s, COUNT(*),
+           SUM(CASE WHEN c.next_review_due < %s THEN 1 ELSE 0 END)
+      FROM {COMMITMENT} c GROUP BY 2, 3
+    UNION ALL
+    SELECT 'owner', COALESCE(c.owner_id, {NOBODY}), c.current_status, %s, COUNT(*),
+           SUM(CASE WHEN c.next_review_due < %s THEN 1 ELSE 0 END)
+      FROM {COMMITMENT} c GROUP BY 2, 3
+    UNION ALL
+    SELECT 'party', cp.party_id, c.current_status, %s, COUNT(*),
+           SUM(CASE WHEN c.next_review_due < %s THEN 1 ELSE 0 END)
+      FROM {COMMITMENT} c JOIN {LINK} cp ON cp.commitment_id = c.id GROUP BY 2, 3
+"""  # noqa: S608 - constants only
+COLUMNS = "(dimension, key, status, day, n, overdue)"
+
+
+def refresh(*, day=None, using=DEFAULT_DB_ALIAS):
+    """Count every tally afresh against `day` (today), in one transaction."""
+    from django.utils import timezone
+
+    day = day or timezone.localdate()
+    db = connections[using]
+    params = [day] * 6
+    with transaction.atomic(using=using), db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            # One refresh at a time; the rows are replaced in one statement, so a write
+            # committed meanwhile is either in its count or in a row it appends.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [TABLE])
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {TABLE}) INSERT INTO {TABLE} {COLUMNS} {COUNT}",  # noqa: S608
+                params,
+            )
+            cursor.execute(
+                f"INSERT INTO {DAY_TABLE} (id, day) VALUES (1, %s) "  # noqa: S608
+                "ON CONFLICT (id) DO UPDATE SET day = EXCLUDED.day",
+                [day],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {TABLE} {COLUMNS} {COUNT}", params)  # noqa: S608
+            cursor.execute(f"INSERT OR REPLACE INTO {DAY_TABLE} (id, day) VALUES (1, %s)", [day])  # noqa: S608
+
+
+READ = f"""
+    SELECT 'day', {NOBODY}, '', day, 0, 0, day, 0 FROM {DAY_TABLE}
+    UNION ALL
+    SELECT dimension, key, status, MIN(day), SUM(n), SUM(overdue), MAX(day), COUNT(*)
+      FROM {TABLE} GROUP BY 1, 2, 3
+"""  # noqa: S608 - constants only
+
+
+def as_date(value):
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def fresh(rows, today):
+    """Whether READ's rows were all counted against today (and there is a day), in not many
+    more rows than counts (a bulk write appends thousands: counting afresh folds them)."""
+    days = {as_date(day) for _, _, _, first, _, _, last, _ in rows for day in (first, last)}
+    appended = sum(n for *_, n in rows) - len(rows)
+    return any(row[0] == "day" for row in rows) and days == {today} and appended <= FOLD_AFTER
+
+
+def counts(rows):
+    """{(dimension, key): [(status, n, overdue)]} from READ's rows, empty counts left out."""
+    result = {}
+    for dimension, key, status, _day, n, overdue, *_ in rows:
+        if dimension != "day" and n:
+            key = None if dimension == "owner" and key == NOBODY else key
+            result.setdefault((dimension, key), []).append((status, n, overdue))
+    return result
+
+
+def read(today, also="", params=()):
+    """The tallies, counted afresh first when they were not counted against today.
+
+    `also`, a SELECT of eight columns like READ's (its first a kind other than a dimension),
+    is read in the same query: its rows are returned apart. Returns (counts, its rows)."""
+    sql = f"{READ} UNION ALL {also}" if also else READ
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not fresh([row for row in rows if row[0] in DIMENSIONS], today):
+            refresh(day=today)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    return counts([row for row in rows if row[0] in DIMENSIONS]), [
+        row for row in rows if row[0] not in DIMENSIONS
+    ]
+
+
+def drift(today):
+    """{(dimension, key, status): (n, overdue) kept minus counted} where they differ.
+
+    Nothing drifts while the tallies were counted against another day: the next read
+    counts them afresh anyway."""
+    with connection.cursor() as cursor:
+        cursor.execute(READ)
+        rows = cursor.fetchall()
+        if not fresh(rows, today):
+            return {}
+        cursor.execute(COUNT, [today] * 6)
+        counted = cursor.fetchall()
+    difference = {}
+    for sign, source in ((1, rows), (-1, counted)):
+        for dimension, key, status, _day, n, overdue, *_ in source:
+            if dimension != "day":
+                was = difference.get((dimension, key, status), (0, 0))
+                difference[(dimension, key, status)] = (was[0] + sign * n, was[1] + sign * overdue)
+    return {key: change for key, change in difference.items() if change != (0, 0)}
