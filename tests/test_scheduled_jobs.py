@@ -5,6 +5,7 @@ import json
 
 import pytest
 from crontask import scheduler
+from django.utils import timezone
 
 from tests import factories
 from tracker.notifications import tasks
@@ -22,6 +23,7 @@ def test_every_job_is_scheduled_in_the_trackers_time_zone(settings):
         == "cron[month='*', day='*', day_of_week='*', hour='7', minute='0']"
     )
     assert str(jobs["prune_records"]).endswith("hour='3', minute='15']")
+    assert str(jobs["refresh_dashboard_tallies"]).endswith("hour='0', minute='0']")
     assert str(jobs["send_digests"].timezone) == settings.TIME_ZONE
 
 
@@ -43,3 +45,19 @@ def test_the_nightly_integrity_check_succeeds_without_drift_and_fails_with_it(an
 
 def test_the_retention_job_runs_prune_records():
     assert tasks.prune_records.enqueue().status == "SUCCESSFUL"
+
+
+def test_the_midnight_job_counts_the_dashboard_against_the_new_day(analyst):
+    from django.db import connection
+
+    from tracker.dashboard import tallies
+
+    factories.make_commitment(owner=analyst)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {tallies.DAY_TABLE} SET day = '2000-01-01'")  # noqa: S608
+    assert tasks.refresh_dashboard_tallies.enqueue().status == "SUCCESSFUL"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT day FROM {tallies.DAY_TABLE}")  # noqa: S608
+        assert tallies.as_date(cursor.fetchone()[0]) == timezone.localdate()
+        cursor.execute(f"SELECT COUNT(*) FROM {tallies.TABLE}")  # noqa: S608
+        assert cursor.fetchone()[0] == 2  # its area's count and its owner's

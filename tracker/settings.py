@@ -360,6 +360,7 @@ TRACKER_SCHEDULES = {
         "verify_integrity": "30 2 * * *",
         "backup": "0 3 * * *",
         "prune_records": "15 3 * * *",
+        "dashboard_tallies": "0 0 * * *",  # the day the dashboard counts overdue against
     }.items()
 }
 

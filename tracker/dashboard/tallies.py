@@ -13,8 +13,9 @@ commitment's area, owner, status or review date or the parties it binds, whoever
 - "Overdue" (next review before the day) is counted against the day in
   tracker_statustally_day. When that is not today, or a row was counted against another day
   (a write racing the change of day), `read` recomputes every tally from the commitments in
-  one statement: the first dashboard of a day, and the worker's schedule
-  (`refresh_dashboard_tallies`), which also folds the day's rows into one per count.
+  one statement, which also folds the appended rows into one per count. The worker does it
+  at midnight (`refresh_dashboard_tallies`, schedule TRACKER_SCHEDULE_DASHBOARD_TALLIES),
+  so the first dashboard of the day need not; so does a read after a bulk write.
 - As for tracker/dataversion.py and the search index, the tables and triggers are
   (re)created after every `migrate`, not by a migration, and are no model: backups,
   restores and `flush` pass them by. A restore or a bulk load refreshes them after.

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
+from ..dashboard import tallies
 from . import delivery, digest, events
 
 log = logging.getLogger("tracker.notifications")
@@ -104,6 +105,13 @@ def remind_reviews():
 def verify_integrity():
     """Report drift in the derived values (the log and the task result say what)."""
     call_command("verify_integrity")
+
+
+@scheduled("dashboard_tallies")
+@task
+def refresh_dashboard_tallies():
+    """Count the dashboard's tallies against the new day, before the first manager looks."""
+    tallies.refresh()
 
 
 @scheduled("prune_records")
