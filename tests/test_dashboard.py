@@ -198,18 +198,18 @@ def test_counts_link_to_the_commitments_list_filtered_alike(client, world):
         "party": [str(world.us.pk)],
         "overdue": ["1"],
     }
-    area_rows = dict(response.context["breakdowns"][0][2][0].items())
-    assert area_rows["label"] == "Counternarcotics"
-    cells = {status: url for status, n, url in area_rows["cells"]}
+    area_row = response.context["breakdowns"][0][2][0]
+    assert area_row.label == "Counternarcotics"
+    cells = {status: url for status, n, url in area_row.cells}
     assert parse_qs(urlsplit(cells[Status.AT_RISK]).query) == {
         "party": [str(world.us.pk)],
         "area": [world.narcotics.slug],
         "status": ["at_risk"],
     }
     assert cells[Status.BROKEN] is None  # nothing to list
-    owners = {row["label"]: row for row in response.context["breakdowns"][2][2]}
-    assert parse_qs(urlsplit(owners["Alice Analyst"]["url"]).query)["owner"] == ["alice"]
-    assert owners["Nobody"]["url"] is None  # the list cannot filter on "nobody"
+    owners = {row.label: row for row in response.context["breakdowns"][2][2]}
+    assert parse_qs(urlsplit(owners["Alice Analyst"].url).query)["owner"] == ["alice"]
+    assert owners["Nobody"].url is None  # the list cannot filter on "nobody"
     assert 'href="/commitments/?party=' in response.content.decode()
 
 
@@ -356,15 +356,15 @@ def test_a_count_opens_the_list_of_just_those_commitments(client, world):
     """The links speak the list's language: its filters must give back the same rows."""
     response = get(client, world.manager)
     links, breakdowns = response.context["links"], response.context["breakdowns"]
-    areas = {row["label"]: row for row in breakdowns[0][2]}
-    owners = {row["label"]: row for row in breakdowns[2][2]}
-    military = {status: url for status, _, url in areas["Military communications"]["cells"]}
+    areas = {row.label: row for row in breakdowns[0][2]}
+    owners = {row.label: row for row in breakdowns[2][2]}
+    military = {status: url for status, _, url in areas["Military communications"].cells}
     cases = [
         (links["overdue"], {"C3", "C4"}),
         (links["at_risk"], {"C1"}),
         (military[Status.NOT_ASSESSED], {"C4", "C5"}),
-        (areas["Military communications"]["overdue_url"], {"C3", "C4"}),
-        (owners["Alice Analyst"]["url"], {"C1", "C2"}),
+        (areas["Military communications"].overdue_url, {"C3", "C4"}),
+        (owners["Alice Analyst"].url, {"C1", "C2"}),
     ]
     for url, expected in cases:
         page = client.get(url).content.decode()

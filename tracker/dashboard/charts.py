@@ -17,7 +17,7 @@ def _n(value):
     return f"{value:.1f}".removesuffix(".0")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Segment:
     status: Status
     count: int

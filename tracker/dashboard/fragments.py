@@ -37,3 +37,17 @@ def render(name, **context):
     """One fragment, as safe HTML for the Django template to place."""
     html = environment().get_template(f"dashboard/{name}.html").render(**context)
     return mark_safe(html)  # noqa: S308 - rendered with autoescape on
+
+
+@functools.lru_cache(maxsize=4096)
+def _row(name, row):
+    return environment().get_template(f"dashboard/{name}.html").render(row=row)
+
+
+def render_rows(name, rows):
+    """Rows drawn one by one by `name`, each remembered by its content (a hashable tuple).
+
+    A write changes a row or two of a breakdown and the trend's latest week; the other rows
+    are the same text as before and are not drawn again (at most 4,096 rows are kept, a few
+    megabytes per process)."""
+    return mark_safe("".join(_row(name, row) for row in rows))  # noqa: S308 - autoescaped

@@ -225,14 +225,14 @@ def _today(today, limit):
     table = Commitment._meta.db_table
     worst = f"""
         SELECT * FROM (
-          SELECT 'risk', id, current_status, next_review_due, 1, 0, CAST(NULL AS DATE), 0 FROM {table}
-          WHERE current_status IN (%s, %s) ORDER BY current_status DESC, next_review_due, id
-          LIMIT %s
+          SELECT 'risk', id, current_status, next_review_due, 1, 0, CAST(NULL AS DATE), 0
+          FROM {table} WHERE current_status IN (%s, %s)
+          ORDER BY current_status DESC, next_review_due, id LIMIT %s
         ) risky
         UNION ALL
         SELECT * FROM (
-          SELECT 'late', id, current_status, next_review_due, 1, 1, CAST(NULL AS DATE), 0 FROM {table}
-          WHERE next_review_due < %s ORDER BY next_review_due, id LIMIT %s
+          SELECT 'late', id, current_status, next_review_due, 1, 1, CAST(NULL AS DATE), 0
+          FROM {table} WHERE next_review_due < %s ORDER BY next_review_due, id LIMIT %s
         ) late
     """  # noqa: S608 - only our own table name is interpolated
     counts, rows = tallies.read(today, worst, [Status.AT_RISK, Status.STALLED, limit, today, limit])

@@ -111,6 +111,18 @@ class ListLinks:
 STATUS_PARAMS = {status: urlencode({"status": status.value}) for status in Status}
 
 
+@dataclasses.dataclass(frozen=True)
+class BreakdownRow:
+    """What a row of a breakdown table shows (hashable: fragments.render_rows remembers it)."""
+
+    label: str
+    url: str | None  # the list filtered to the row (None: the list cannot filter on it)
+    cells: tuple  # ((status, n, url or None), ...)
+    overdue_url: str | None
+    counts: tuple  # what the cells show: ((n, url or None), ...): total, each status, overdue
+    bar: tuple  # (charts.Segment, ...)
+
+
 def breakdown_rows(links, dimension, options, tallies, none_label=None):
     """Rows of a breakdown table; each count links to the list filtered to it."""
     rows = []
@@ -131,23 +143,21 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
             ]
         overdue_url = f"{url}&overdue=1" if key is not None and tally.overdue else None
         rows.append(
-            {
-                "label": option.label if option else none_label,
-                "tally": tally,
-                "url": url,
-                "cells": cells,
-                "overdue_url": overdue_url,
-                # What the row's cells show: total, a count per status, overdue, each with
-                # its link (or None).
-                "counts": [
+            BreakdownRow(
+                label=option.label if option else none_label,
+                url=url,
+                cells=tuple(cells),
+                overdue_url=overdue_url,
+                # Total, a count per status, overdue, each with its link (or None).
+                counts=(
                     (tally.total, url),
                     *((n, cell_url) for _status, n, cell_url in cells),
                     (tally.overdue, overdue_url),
-                ],
-                "bar": charts.stacked_bar(tally.counts, width=100),
-            }
+                ),
+                bar=tuple(charts.stacked_bar(tally.counts, width=100)),
+            )
         )
-    rows.sort(key=lambda row: (row["label"] == none_label, row["label"].lower()))
+    rows.sort(key=lambda row: (row.label == none_label, row.label.lower()))
     return rows
 
 
@@ -202,14 +212,14 @@ def trend_context(data):
     trend = charts.from_first_data(data.trend)
     chart = charts.trend_chart(trend) if len(trend) > 1 else None
     rows = [
-        (p.day, [p.counts.get(s, 0) for s in queries.STATUS_ORDER], p.total)
+        (p.day, tuple(p.counts.get(s, 0) for s in queries.STATUS_ORDER), p.total)
         for p in reversed(trend)
     ]
     return {
         "chart": chart,
         "trend": trend,
         "fragments": {
-            "trend_rows": fragments.render("trend_rows", rows=rows),
+            "trend_rows": fragments.render_rows("trend_row", rows),
             "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
             "change_groups": fragments.render("change_groups", groups=data.changes.groups),
         },
@@ -226,7 +236,7 @@ def breakdowns(links, choices, snap):
     result = []
     for name, title, tallies, none_label in tables:
         rows = breakdown_rows(links, name, choices[name], tallies, none_label)
-        result.append((name, title, rows, fragments.render("breakdown_rows", rows=rows)))
+        result.append((name, title, rows, fragments.render_rows("breakdown_row", rows)))
     return result
 
 
