@@ -149,8 +149,8 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
 
 
 COUNT = f"""
-    SELECT 'area', c.area_id, c.current_status, %s, COUNT(*),
-           SUM(CASE WHEN c.next_review_due < %s THEN 1 ELSE 0 END)
+    SELECT 'area' AS dimension, c.area_id AS key, c.current_status AS status, %s AS day,
+           COUNT(*) AS n, SUM(CASE WHEN c.next_review_due < %s THEN 1 ELSE 0 END) AS overdue
       FROM {COMMITMENT} c GROUP BY 2, 3
     UNION ALL
     SELECT 'owner', COALESCE(c.owner_id, {NOBODY}), c.current_status, %s, COUNT(*),
@@ -219,7 +219,8 @@ def counts(rows):
     for dimension, key, status, _day, n, overdue, *_ in rows:
         if dimension != "day" and n:
             key = None if dimension == "owner" and key == NOBODY else key
-            result.setdefault((dimension, key), []).append((status, n, overdue))
+            # int: PostgreSQL sums integers as numeric.
+            result.setdefault((dimension, key), []).append((status, int(n), int(overdue)))
     return result
 
 
@@ -244,19 +245,19 @@ def read(today, also="", params=()):
 def drift(today):
     """{(dimension, key, status): (n, overdue) kept minus counted} where they differ.
 
-    Nothing drifts while the tallies were counted against another day: the next read
-    counts them afresh anyway."""
+    Kept and counted are read by one statement, so from one snapshot: a write committed
+    meanwhile is in both or in neither. Nothing drifts while the tallies were counted
+    against another day: the next read counts them afresh anyway."""
+    compare = f"""
+        SELECT dimension, key, status, SUM(n), SUM(overdue) FROM (
+          SELECT dimension, key, status, n, overdue FROM {TABLE}
+          UNION ALL
+          SELECT dimension, key, status, -n, -overdue FROM ({COUNT}) counted
+        ) both_ GROUP BY 1, 2, 3 HAVING SUM(n) <> 0 OR SUM(overdue) <> 0
+    """  # noqa: S608 - constants only
     with connection.cursor() as cursor:
         cursor.execute(READ)
-        rows = cursor.fetchall()
-        if not fresh(rows, today):
+        if not fresh(cursor.fetchall(), today):
             return {}
-        cursor.execute(COUNT, [today] * 6)
-        counted = cursor.fetchall()
-    difference = {}
-    for sign, source in ((1, rows), (-1, counted)):
-        for dimension, key, status, _day, n, overdue, *_ in source:
-            if dimension != "day":
-                was = difference.get((dimension, key, status), (0, 0))
-                difference[(dimension, key, status)] = (was[0] + sign * n, was[1] + sign * overdue)
-    return {key: change for key, change in difference.items() if change != (0, 0)}
+        cursor.execute(compare, [today] * 6)
+        return {(dim, key, status): (int(n), int(late)) for dim, key, status, n, late in cursor}
