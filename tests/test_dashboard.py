@@ -5,6 +5,7 @@ The as-of view and the trend are in test_dashboard_history.py.
 """
 
 import datetime as dt
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -189,6 +190,23 @@ def test_filters_are_kept_in_a_shareable_url(client, world):
     assert d.snapshot.tally.total == 2
     assert "Counternarcotics · U.S. · Alice Analyst" in response.content.decode()
     assert response.context["options"].url() == f"/{query}"
+
+
+def test_the_attention_lists_name_each_commitment_its_date_and_owner(client, world):
+    page = " ".join(get(client, world.manager).content.decode().split())
+    lists = page.split('class="attention-list"')[1:]
+    at_risk, overdue, worse = (re.sub(r"<[^>]+>", "", part) for part in lists)
+    # Stalled before at risk; "since" the day the status began; the owner after it.
+    assert at_risk.index("C3 Hotline") < at_risk.index("C1 Curb precursors")
+    assert "C3 Hotline since 21 Jan 2026 · Oscar Other" in at_risk
+    assert "C1 Curb precursors since 26 Feb 2026 · Alice Analyst" in at_risk
+    # Longest overdue first; nobody owns C4.
+    assert overdue.index("C4") < overdue.index("C3")
+    assert "C4 Annual talks due 4 Feb 2026C3" in overdue
+    assert "C3 Hotline due 19 Feb 2026 · Oscar Other" in overdue
+    # What it was and what it is now.
+    assert "In progress → At risk C1 Curb precursors" in worse
+    assert 'href="/commitments/C1/"' in lists[2]
 
 
 def test_counts_link_to_the_commitments_list_filtered_alike(client, world):

@@ -207,8 +207,8 @@ def dashboard(request):
 
 
 def trend_context(data):
-    """The trend's chart and table. It starts at the first week with a commitment: a fresh
-    install has no empty year before its first week."""
+    """The trend's chart and table, and the long lists drawn by fragments. The trend starts
+    at the first week with a commitment: a fresh install has no empty year before it."""
     trend = charts.from_first_data(data.trend)
     chart = charts.trend_chart(trend) if len(trend) > 1 else None
     rows = [
@@ -222,6 +222,14 @@ def trend_context(data):
             "trend_rows": fragments.render_rows("trend_row", rows),
             "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
             "change_groups": fragments.render("change_groups", groups=data.changes.groups),
+            **{
+                kind: fragments.render("attention_items", kind=kind, items=items)
+                for kind, items in (
+                    ("at_risk", data.at_risk),
+                    ("overdue", data.overdue),
+                    ("worsened", data.worsened),
+                )
+            },
         },
     }
 
