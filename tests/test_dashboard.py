@@ -209,6 +209,23 @@ def test_the_attention_lists_name_each_commitment_its_date_and_owner(client, wor
     assert 'href="/commitments/C1/"' in lists[2]
 
 
+def test_the_filters_show_what_is_chosen_and_every_option_there_is(client, world):
+    """The selects are remembered by their options and choice (forms.RememberedSelect): a
+    new choice, or a new area, shows at once."""
+
+    def area_select(query=""):
+        page = get(client, world.manager, query).content.decode()
+        return re.search(r'<select name="area".*?</select>', page, re.S).group(0)
+
+    assert 'value="" selected' in area_select()
+    chosen = area_select(f"?area={world.military.pk}")
+    assert f'value="{world.military.pk}" selected' in chosen
+    assert 'value="" selected' not in chosen
+    assert 'value="" selected' in area_select()  # and back
+    trade = factories.make_area("Trade")
+    assert f'<option value="{trade.pk}">Trade</option>' in area_select()
+
+
 def test_counts_link_to_the_commitments_list_filtered_alike(client, world):
     response = get(client, world.manager, f"?party={world.us.pk}")
     links = response.context["links"]

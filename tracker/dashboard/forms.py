@@ -1,5 +1,7 @@
 """The dashboard's form: its query string, validated; bad values are reported, never fatal."""
 
+import functools
+
 from django import forms
 
 from ..models import EARLIEST_DATE
@@ -13,6 +15,21 @@ DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 EARLIEST = EARLIEST_DATE
 
 
+@functools.lru_cache(maxsize=256)
+def _select_html(name, value, attrs, choices):
+    return forms.Select(attrs=dict(attrs), choices=choices).render(name, value)
+
+
+class RememberedSelect(forms.Select):
+    """A filter's select, drawn once for each set of options, attributes and choice, then
+    given back: the owner filter has dozens of options, and drawing them on every view cost
+    more than the page's queries (bench/README.md)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = tuple(sorted(self.build_attrs(self.attrs, attrs).items()))
+        return _select_html(name, tuple(self.format_value(value)), attrs, tuple(self.choices))
+
+
 def _filter(label, invalid):
     """An optional id from the choices the form is given (area, party, owner)."""
     return forms.TypedChoiceField(
@@ -20,6 +37,7 @@ def _filter(label, invalid):
         coerce=int,
         required=False,
         empty_value=None,
+        widget=RememberedSelect,
         error_messages={"invalid_choice": invalid},
     )
 
