@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests import factories
-from tracker.dashboard import queries, tallies
+from tracker.dashboard import history, queries, tallies
 from tracker.models import Commitment, CommitmentParty, Status
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +73,7 @@ def test_every_kind_of_write_keeps_the_counts(people):
 
     expected = counted_from_the_commitments(today)
     assert kept(today) == expected
+    assert tallies.trend_drift() == []  # the periods opened, closed and removed on the way
     assert expected[("owner", None, Status.STALLED, "overdue")] == 1  # c2: nobody owns it
     assert expected[("party", china.pk, Status.STALLED, "n")] == 1
 
@@ -172,3 +173,40 @@ def test_a_bulk_write_is_folded_into_one_row_per_count(people):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {tallies.TABLE}")  # noqa: S608
         assert cursor.fetchone()[0] == len(counted_from_the_commitments(today))
+
+
+def test_the_trend_from_the_kept_rows_is_the_trend_from_the_periods(people):
+    analyst, _, manager = people
+    area = factories.make_area()
+    today = timezone.localdate()
+    steps = ((40, Status.IN_PROGRESS), (30, Status.AT_RISK), (12, Status.STALLED), (2, None))
+    for weeks_ago, status in steps:
+        moment = dt.datetime.combine(today - dt.timedelta(weeks=weeks_ago), dt.time(12))
+        with time_machine.travel(moment.replace(tzinfo=dt.UTC), tick=False):
+            factories.make_commitment(area=area, owner=analyst)
+            for c in Commitment.objects.all() if status else ():
+                factories.record(c, author=analyst, status=status, accept_by=manager)
+    snap = queries.snapshot(day=today, today=today)
+
+    kept_trend = history.status_trend(until=today, weeks=52, end_counts=snap.tally.counts)
+    counted = history.status_trend(
+        until=today, weeks=52, end_counts=snap.tally.counts, scope=queries.Scope(area=area.pk)
+    )
+
+    assert kept_trend == counted
+    seen = {status for point in kept_trend for status, n in point.counts.items() if n}
+    assert seen >= {Status.IN_PROGRESS, Status.AT_RISK, Status.STALLED, Status.NOT_ASSESSED}
+
+
+def test_verify_integrity_reports_and_repairs_a_trend_that_drifted(people, capsys):
+    analyst, _, manager = people
+    factories.record(factories.make_commitment(), author=analyst, accept_by=manager)
+    with connection.cursor() as cursor:  # a write that bypassed the triggers
+        cursor.execute(f"DELETE FROM {tallies.TREND}")  # noqa: S608
+    assert len(tallies.trend_drift()) == 1  # the one period, started today
+
+    with pytest.raises(CommandError):
+        call_command("verify_integrity")
+    assert "1 days of the trend" in capsys.readouterr().out
+    call_command("verify_integrity", "--repair")
+    assert tallies.trend_drift() == []

@@ -29,6 +29,7 @@ from ..models import (
 # - "what changed" and "got worse" read only the chosen period's updates and periods.
 # A commitment counts from the day it was created; before its first accepted update is
 # known it is "not yet assessed".
+from . import tallies
 from .queries import NOT_ASSESSED, ONE_DAY, LocalDate, Scope, _status_on, start_of_day
 
 
@@ -49,17 +50,20 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
     Walks back from `end_counts` (the snapshot on `until`): a period that started in a week
     was not yet there before it, one that ended was; a commitment created in a week did not
     exist before it. One query over the window's rows only: each part is counted by day
-    first, in the order of its index, and only those counts are put into weeks.
+    first, in the order of its index, and only those counts are put into weeks. Unfiltered,
+    the periods started and ended each day are the ones kept at write time (`tallies`).
     """
     start = until - dt.timedelta(weeks=weeks)
     periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
     parts = {
         "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
         .values_list("valid_from", "status")
-        .annotate(n=Count("*")),
+        .annotate(n=Count("*"))
+        .query.sql_with_params(),
         "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
         .values_list("valid_to", "status")
-        .annotate(n=Count("*")),
+        .annotate(n=Count("*"))
+        .query.sql_with_params(),
         "created": scope.commitments()
         .filter(
             created_at__gte=start_of_day(start + ONE_DAY),
@@ -67,11 +71,13 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         )
         .order_by()
         .values_list(LocalDate("created_at"), Value(NOT_ASSESSED))
-        .annotate(n=Count("*")),
+        .annotate(n=Count("*"))
+        .query.sql_with_params(),
     }
+    if not scope:
+        parts.update(tallies.trend_parts(start, until))
     ctes, selects, params = [], [], []
-    for kind, queryset in parts.items():
-        sql, part_params = queryset.query.sql_with_params()
+    for kind, (sql, part_params) in parts.items():
         ctes.append(f"{kind} (day, status, n) AS ({sql})")
         selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
         params += part_params

@@ -30,6 +30,9 @@ TABLE = "tracker_statustally"
 DAY_TABLE = "tracker_statustally_day"
 COMMITMENT = "tracker_commitment"
 LINK = "tracker_commitmentparty"
+PERIOD = "tracker_statusperiod"
+# The trend's: status periods that started and ended each day, by status.
+TREND = "tracker_trendtally"
 # Nobody owns it: the owner dimension's key for a commitment without an owner.
 NOBODY = 0
 # Rows appended beyond one per count before a read counts afresh instead.
@@ -42,6 +45,9 @@ CREATE = [
     "overdue integer NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {DAY_TABLE} "
     "(id integer PRIMARY KEY CHECK (id = 1), day date NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {TREND} (day date NOT NULL, status varchar(32) NOT NULL, "
+    "started integer NOT NULL, ended integer NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TREND}_day ON {TREND} (day, status, started, ended)",
 ]
 
 
@@ -80,6 +86,15 @@ def _link(row, sign):
     ]
 
 
+def _period(row, sign):
+    """The rows of a status period: it started on valid_from and, once closed, ended."""
+    insert = f"INSERT INTO {TREND} (day, status, started, ended) "
+    return [
+        f"{insert}VALUES ({row}.valid_from, {row}.status, {sign}, 0)",
+        f"{insert}SELECT {row}.valid_to, {row}.status, 0, {sign} WHERE {row}.valid_to IS NOT NULL",
+    ]
+
+
 def _changed(*columns):
     return " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in columns)
 
@@ -99,6 +114,14 @@ TRIGGERS = [
     (LINK, "INSERT", None, _link("NEW", 1)),
     (LINK, "DELETE", None, _link("OLD", -1)),
     (LINK, "UPDATE", _changed("party_id", "commitment_id"), _link("OLD", -1) + _link("NEW", 1)),
+    (PERIOD, "INSERT", None, _period("NEW", 1)),
+    (PERIOD, "DELETE", None, _period("OLD", -1)),
+    (
+        PERIOD,
+        "UPDATE",
+        _changed("valid_from", "valid_to", "status"),
+        _period("OLD", -1) + _period("NEW", 1),
+    ),
 ]
 
 
@@ -106,7 +129,7 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
     """Create the tables and triggers where missing, and count afresh (idempotent)."""
     db = connections[using]
     existing = set(db.introspection.table_names())
-    if db.vendor not in ("sqlite", "postgresql") or not {COMMITMENT, LINK} <= existing:
+    if db.vendor not in ("sqlite", "postgresql") or not {COMMITMENT, LINK, PERIOD} <= existing:
         return  # migrating part-way: nothing to count yet
     with db.cursor() as cursor:
         for sql in CREATE:
@@ -134,18 +157,23 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
                     f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
                 )
         if db.vendor == "postgresql":
-            # TRUNCATE fires no row trigger: forget the day, so the next read counts afresh.
-            forget = f"DELETE FROM {DAY_TABLE}"  # noqa: S608 - constants only
+            # TRUNCATE fires no row trigger: forget the day, so the next read counts afresh,
+            # and the trend's rows (a truncated table of periods has none).
+            forget = (
+                f"DELETE FROM {DAY_TABLE}; "  # noqa: S608 - constants only
+                f"DELETE FROM {TREND} WHERE TG_TABLE_NAME <> '{LINK}'"
+            )
             cursor.execute(
                 "CREATE OR REPLACE FUNCTION tracker_tally_truncate() RETURNS trigger "
                 f"LANGUAGE plpgsql AS $$ BEGIN {forget}; RETURN NULL; END $$"
             )
-            for table in (COMMITMENT, LINK):
+            for table in (COMMITMENT, LINK, PERIOD):
                 cursor.execute(
                     f'CREATE OR REPLACE TRIGGER "tracker_tally_{table}_truncate" AFTER TRUNCATE '
                     f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION tracker_tally_truncate()'
                 )
     refresh(using=using)
+    refresh_trend(using=using)
 
 
 COUNT = f"""
@@ -189,6 +217,58 @@ def refresh(*, day=None, using=DEFAULT_DB_ALIAS):
             cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
             cursor.execute(f"INSERT INTO {TABLE} {COLUMNS} {COUNT}", params)  # noqa: S608
             cursor.execute(f"INSERT OR REPLACE INTO {DAY_TABLE} (id, day) VALUES (1, %s)", [day])  # noqa: S608
+
+
+# The trend's rows counted from the periods, one per day and status.
+TREND_COUNT = f"""
+    SELECT day, status, SUM(started) AS started, SUM(ended) AS ended FROM (
+      SELECT valid_from AS day, status, 1 AS started, 0 AS ended FROM {PERIOD}
+      UNION ALL
+      SELECT valid_to, status, 0, 1 FROM {PERIOD} WHERE valid_to IS NOT NULL
+    ) events GROUP BY 1, 2
+"""  # noqa: S608 - constants only
+
+
+def refresh_trend(*, using=DEFAULT_DB_ALIAS):
+    """Fold the trend's rows into one per day and status, counted from the periods (the
+    nightly job, a restore, a bulk load: some 0.1 s a million updates)."""
+    db = connections[using]
+    with transaction.atomic(using=using), db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [TREND])
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {TREND}) INSERT INTO {TREND} {TREND_COUNT}"  # noqa: S608
+            )
+        else:
+            cursor.execute(f"DELETE FROM {TREND}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {TREND} {TREND_COUNT}")  # noqa: S608
+
+
+def trend_parts(start, until):
+    """(sql, params) of the periods started and ended each day in (start, until], by status:
+    the trend's, read from the kept rows instead of the periods."""
+    return {
+        column: (
+            f"SELECT day, status, SUM({column}) FROM {TREND} "  # noqa: S608 - constants only
+            f"WHERE day > %s AND day <= %s GROUP BY 1, 2 HAVING SUM({column}) <> 0",
+            [start, until],
+        )
+        for column in ("started", "ended")
+    }
+
+
+def trend_drift():
+    """[(day, status, started, ended)] kept minus counted, where they differ (one statement)."""
+    compare = f"""
+        SELECT day, status, SUM(started), SUM(ended) FROM (
+          SELECT day, status, started, ended FROM {TREND}
+          UNION ALL
+          SELECT day, status, -started, -ended FROM ({TREND_COUNT}) counted
+        ) both_ GROUP BY 1, 2 HAVING SUM(started) <> 0 OR SUM(ended) <> 0
+    """  # noqa: S608 - constants only
+    with connection.cursor() as cursor:
+        cursor.execute(compare)
+        return [(as_date(day), status, int(a), int(b)) for day, status, a, b in cursor]
 
 
 READ = f"""

@@ -46,15 +46,21 @@ class Command(BaseCommand):
     def report_tallies(self, repair):
         """The dashboard's counts kept at write time against a count now; True when off."""
         today = timezone.localdate()
-        drift = tallies.drift(today)
-        if not drift:
+        drift, trend = tallies.drift(today), tallies.trend_drift()
+        if not drift and not trend:
             self.stdout.write(self.style.SUCCESS("Dashboard counts match the commitments."))
             return False
-        self.stdout.write(f"Dashboard counts drifted: {len(drift)} differ from the commitments.")
+        self.stdout.write(
+            f"Dashboard counts drifted: {len(drift)} counts and {len(trend)} days of the trend "
+            "differ from the commitments and their status periods."
+        )
         for (dimension, key, status), (n, overdue) in sorted(drift.items())[:5]:
             self.stdout.write(f"  {dimension} {key} {status}: {n:+d} counted, {overdue:+d} overdue")
+        for day, status, started, ended in trend[:5]:
+            self.stdout.write(f"  {day} {status}: {started:+d} started, {ended:+d} ended")
         if repair:
             tallies.refresh(day=today)
+            tallies.refresh_trend()
             self.stdout.write(self.style.SUCCESS("Counted the dashboard afresh."))
             return False
         return True
