@@ -252,4 +252,4 @@ def _load(path, using, connection, counts, media, progress):
             for sql in connection.ops.sequence_reset_sql(no_style(), loaded_models):
                 cursor.execute(sql)
         # Rows came in any order (a party link before its commitment): count afresh.
-        tallies.refresh(using=using)
+        tallies.rebuild(using=using)

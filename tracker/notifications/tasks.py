@@ -110,8 +110,9 @@ def verify_integrity():
 @scheduled("dashboard_tallies")
 @task
 def refresh_dashboard_tallies():
-    """Count the dashboard's tallies against the new day, before the first manager looks."""
-    tallies.refresh()
+    """Count the dashboard's tallies against the new day, before the first manager looks,
+    and fold the trend's rows of the day."""
+    tallies.rebuild()
 
 
 @scheduled("prune_records")

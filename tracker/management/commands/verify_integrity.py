@@ -59,8 +59,7 @@ class Command(BaseCommand):
         for day, status, started, ended in trend[:5]:
             self.stdout.write(f"  {day} {status}: {started:+d} started, {ended:+d} ended")
         if repair:
-            tallies.refresh(day=today)
-            tallies.refresh_trend()
+            tallies.rebuild()
             self.stdout.write(self.style.SUCCESS("Counted the dashboard afresh."))
             return False
         return True
