@@ -254,17 +254,14 @@ def refresh_trend(*, using=DEFAULT_DB_ALIAS):
             cursor.execute(f"INSERT INTO {TREND} {TREND_COUNT}")  # noqa: S608
 
 
-def trend_parts(start, until):
-    """(sql, params) of the periods started and ended each day in (start, until], by status:
-    the trend's, read from the kept rows instead of the periods."""
-    return {
-        column: (
-            f"SELECT day, status, SUM({column}) FROM {TREND} "  # noqa: S608 - constants only
-            f"WHERE day > %s AND day <= %s GROUP BY 1, 2 HAVING SUM({column}) <> 0",
-            [start, until],
-        )
-        for column in ("started", "ended")
-    }
+def trend_weeks(kind, week, start, until):
+    """(sql, params): (kind, week, status, n) of the periods started or ended (`kind`) in
+    (start, until], by week (`week`: the SQL of a row's week, from its `day` and `until`)."""
+    sql = (
+        f"SELECT '{kind}', {week}, status, SUM({kind}) FROM {TREND} "  # noqa: S608
+        "WHERE day > %s AND day <= %s GROUP BY 2, 3"
+    )
+    return sql, [until, start, until]
 
 
 def trend_drift():
