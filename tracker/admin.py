@@ -259,22 +259,8 @@ class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [EvidenceInline]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    fields = [
-        "commitment",
-        "status",
-        "progress",
-        "confidence",
-        "as_of",
-        "assessment",
-        "revises",
-        "previous_status",
-        "author",
-        "created_at",
-        "review_state",
-        "decided_by",
-        "decided_at",
-        "decision_comment",
-    ]
+    # As the API lists them; the rendered assessment is the app's, not the back office's.
+    fields = [name for name in StatusUpdate.PUBLIC_FIELDS if name != "assessment_html"]
 
 
 @admin.register(Evidence)

@@ -4,11 +4,10 @@ from django.utils import timezone
 
 from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
-from ..models import Commitment, Status
+from ..models import Commitment
 from .filtering import refuse_invalid
 
 SCOPE_FIELDS = ("area", "party", "owner")
-STATUS_LABELS = dict(Status.choices)
 
 
 def tally(t):

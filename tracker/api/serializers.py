@@ -8,18 +8,39 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import (
+    STATUS_LABELS,
     Commitment,
     Evidence,
     Indicator,
     Measurement,
     Source,
     SourceParagraph,
-    Status,
     StatusUpdate,
 )
 
-STATUS_LABELS = dict(Status.choices)
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+# A commitment as in the list; the export (views/exports.py) has these columns too.
+COMMITMENT_SUMMARY = [
+    "title",
+    "area",
+    "parties",
+    "owner",
+    "status",
+    "status_label",
+    "progress",
+    "confidence",
+    "as_of",
+    "next_review_due",
+    "overdue",
+    "target_date",
+    "last_update_at",
+]
+
+
+def with_label(fields, *, after):
+    """`fields` with "status_label" next to the status it names."""
+    at = fields.index(after) + 1
+    return [*fields[:at], "status_label", *fields[at:]]
 
 
 @extend_schema_field({"type": "string", "nullable": True, "description": "A username."})
@@ -153,22 +174,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "web_url",
-            "commitment",
-            "status",
-            "status_label",
-            "previous_status",
-            "progress",
-            "confidence",
-            "assessment",
-            "assessment_html",
-            "as_of",
-            "author",
-            "created_at",
-            "review_state",
-            "decided_by",
-            "decided_at",
-            "decision_comment",
-            "revises",
+            *with_label(StatusUpdate.PUBLIC_FIELDS, after="status"),
             "evidence",
         ]
 
@@ -211,24 +217,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Commitment
-        fields = [
-            "reference",
-            "url",
-            "web_url",
-            "title",
-            "area",
-            "parties",
-            "owner",
-            "status",
-            "status_label",
-            "progress",
-            "confidence",
-            "as_of",
-            "next_review_due",
-            "overdue",
-            "target_date",
-            "last_update_at",
-        ]
+        fields = ["reference", "url", "web_url", *COMMITMENT_SUMMARY]
 
     def get_url(self, commitment) -> str:
         return web_url(self, reverse("api-commitment-detail", args=[commitment.reference]))

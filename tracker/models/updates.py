@@ -108,6 +108,25 @@ class StatusUpdate(models.Model):
 
     objects = StatusUpdateQuerySet.as_manager()
 
+    # The fields the API, the admin and the benchmark's bulk writer list, in this order.
+    PUBLIC_FIELDS = (
+        "commitment",
+        "status",
+        "previous_status",
+        "progress",
+        "confidence",
+        "assessment",
+        "assessment_html",
+        "as_of",
+        "author",
+        "created_at",
+        "review_state",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+        "revises",
+    )
+
     class Meta:
         ordering = ["-as_of", "-created_at", "-id"]
         indexes = [
