@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import derived, services
 from .models import (
     Area,
     AuditEvent,
@@ -184,13 +184,9 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     list_select_related = ["area", "owner"]
     search_fields = ["reference", "title", "description"]
     autocomplete_fields = ["owner", "assignees", "parent", "event", "area"]
+    # What the app derives (the official update and what it copies from it), never typed here.
     readonly_fields = [
-        "current_status",
-        "current_progress",
-        "current_confidence",
-        "current_as_of",
-        "next_review_due",
-        "last_update_at",
+        *(name.removesuffix("_id") for name in derived.DERIVED_FIELDS),
         "version",
         "created_at",
     ]
