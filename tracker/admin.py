@@ -47,6 +47,13 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+class LargeTableMixin:
+    """A list of a table that grows without bound: no exact count of its rows on each page."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name", "kind"]
@@ -168,7 +175,7 @@ class CommitmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(LargeTableMixin, SimpleHistoryAdmin):
     form = CommitmentAdminForm
     list_display = [
         "reference",
@@ -203,8 +210,6 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     ]
     inlines = [CommitmentPartyInline, IndicatorInline, StatusUpdateInline]
     history_list_display = ["title", "owner", "target_date", "review_cadence_days"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -236,7 +241,7 @@ class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
 # Updates are recorded on the commitment page, through the service that keeps the official
 # status in step and requires evidence for a change of status.
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StatusUpdateAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "commitment",
         "as_of",
@@ -253,20 +258,16 @@ class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Newest first along an index; no date hierarchy (it scans every row for its years).
     ordering = ["-created_at"]
     inlines = [EvidenceInline]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
     # As the API lists them; the rendered assessment is the app's, not the back office's.
     fields = [name for name in StatusUpdate.PUBLIC_FIELDS if name != "assessment_html"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EvidenceAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
     ordering = ["-id"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
     @admin.display(description="Quote")
     def short_quote(self, obj):
@@ -309,14 +310,12 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AuditEventAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The audit log: visible to admins, never editable."""
 
     list_display = ["at", "username", "action", "target", "ip_address"]
     list_filter = ["action"]
     search_fields = ["username", "target", "detail"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
 
 from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)

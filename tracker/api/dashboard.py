@@ -40,7 +40,6 @@ def snapshot_for(request):
     today = timezone.localdate()
     choices = queries.dashboard_choices()
     form = DashboardForm(request.query_params, choices=choices, today=today)
-    form.is_valid()
     refuse_invalid(form, only=(*SCOPE_FIELDS, "as_of"))
     data = form.cleaned_data
     day = data.get("as_of") or today

@@ -37,6 +37,11 @@ COMMITMENT_SUMMARY = [
 ]
 
 
+def more_fields(serializer, *names):
+    """The Meta of a serializer that shows what `serializer` shows, then `names`."""
+    return type("Meta", (serializer.Meta,), {"fields": [*serializer.Meta.fields, *names]})
+
+
 def with_label(fields, *, after):
     """`fields` with "status_label" next to the status it names."""
     at = fields.index(after) + 1
@@ -104,15 +109,14 @@ class SourceDetailSerializer(SourceSerializer):
     paragraphs = ParagraphSerializer(source="paragraph_slice", many=True)
     next_paragraphs = serializers.SerializerMethodField()
 
-    class Meta(SourceSerializer.Meta):
-        fields = [
-            *SourceSerializer.Meta.fields,
-            "web_url",
-            "text_added_by",
-            "text_added_at",
-            "paragraphs",
-            "next_paragraphs",
-        ]
+    Meta = more_fields(
+        SourceSerializer,
+        "web_url",
+        "text_added_by",
+        "text_added_at",
+        "paragraphs",
+        "next_paragraphs",
+    )
 
     def get_web_url(self, source) -> str:
         return web_url(self, source.get_absolute_url())
@@ -282,20 +286,19 @@ class CommitmentDetailSerializer(CommitmentSerializer):
     indicators = IndicatorSerializer(many=True, source="indicator_list")
     updates = serializers.SerializerMethodField()
 
-    class Meta(CommitmentSerializer.Meta):
-        fields = [
-            *CommitmentSerializer.Meta.fields,
-            "description",
-            "event",
-            "parent",
-            "children",
-            "assignees",
-            "review_cadence_days",
-            "official_update",
-            "pending_updates",
-            "indicators",
-            "updates",
-        ]
+    Meta = more_fields(
+        CommitmentSerializer,
+        "description",
+        "event",
+        "parent",
+        "children",
+        "assignees",
+        "review_cadence_days",
+        "official_update",
+        "pending_updates",
+        "indicators",
+        "updates",
+    )
 
     def get_children(self, commitment) -> list[str]:
         return [child.reference for child in commitment.child_list]
@@ -309,5 +312,4 @@ class ReviewItemSerializer(StatusUpdateSerializer):
     commitment_title = serializers.CharField(source="commitment.title")
     area = serializers.CharField(source="commitment.area.slug")
 
-    class Meta(StatusUpdateSerializer.Meta):
-        fields = [*StatusUpdateSerializer.Meta.fields, "commitment_title", "area"]
+    Meta = more_fields(StatusUpdateSerializer, "commitment_title", "area")
