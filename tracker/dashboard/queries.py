@@ -235,28 +235,44 @@ def _today(today, limit):
           FROM {table} WHERE next_review_due < %s ORDER BY next_review_due, id LIMIT %s
         ) late
     """  # noqa: S608 - only our own table name is interpolated
-    counts, rows = tallies.read(today, worst, [Status.AT_RISK, Status.STALLED, limit, today, limit])
+    counts, worst_rows = tallies.read(
+        today, worst, [Status.AT_RISK, Status.STALLED, limit, today, limit]
+    )
+    rows = [
+        (dimension, key, status, n, late, None)
+        for (dimension, key), statuses in counts.items()
+        for status, n, late in statuses
+    ]
+    rows += [(kind, pk, status, 1, 0, due) for kind, pk, status, due, *_ in worst_rows]
+    return _folded(today, rows)
+
+
+def _folded(day, rows):
+    """The Snapshot of rows (kind, key, status, n, overdue, due): kind "area", "owner" or
+    "party" a count, "risk" or "late" one of the worst cases (key: the commitment)."""
     groups = {"area": defaultdict(Tally), "owner": defaultdict(Tally), "party": defaultdict(Tally)}
-    tally = Tally()
-    for (dimension, key), statuses in counts.items():
-        for status, n, late in statuses:
-            groups[dimension][key].add(status, n, late)
-            if dimension == "area":  # every commitment has exactly one area
+    tally, at_risk, overdue = Tally(), [], []
+    for kind, key, status, n, late, due in rows:
+        if kind == "risk":
+            at_risk.append((key, status, as_date(due)))
+        elif kind == "late":
+            overdue.append((key, as_date(due)))
+        else:
+            groups[kind][key].add(status, n, late)
+            if kind == "area":  # every commitment has exactly one area
                 tally.add(status, n, late)
     return Snapshot(
-        day=today,
+        day=day,
         tally=tally,
         by_area=dict(groups["area"]),
         by_party=dict(groups["party"]),
         by_owner=dict(groups["owner"]),
-        at_risk=[
-            (pk, status, as_date(due)) for kind, pk, status, due, *_ in rows if kind == "risk"
-        ],
-        overdue=[(pk, as_date(due)) for kind, pk, _, due, *_ in rows if kind == "late"],
+        at_risk=at_risk,
+        overdue=overdue,
     )
 
 
-# Long (about 65 lines): one aggregate query and the tallies folded from it, read together.
+# Long (about 60 lines): one aggregate query, which reads best in one piece.
 def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
 
@@ -302,28 +318,7 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
     params = [*state_params, day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-
-    groups = {"area": defaultdict(Tally), "owner": defaultdict(Tally), "party": defaultdict(Tally)}
-    tally, at_risk, overdue = Tally(), [], []
-    for kind, key, status, n, late, due in rows:
-        if kind == "risk":
-            at_risk.append((key, status, as_date(due)))
-        elif kind == "late":
-            overdue.append((key, as_date(due)))
-        else:
-            groups[kind][key].add(status, n, late)
-            if kind == "area":  # every commitment has exactly one area
-                tally.add(status, n, late)
-    return Snapshot(
-        day=day,
-        tally=tally,
-        by_area=dict(groups["area"]),
-        by_party=dict(groups["party"]),
-        by_owner=dict(groups["owner"]),
-        at_risk=at_risk,
-        overdue=overdue,
-    )
+        return _folded(day, cursor.fetchall())
 
 
 @dataclasses.dataclass(frozen=True)
