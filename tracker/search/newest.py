@@ -1,0 +1,143 @@
+"""Each kind's newest matches on PostgreSQL, in one statement, whatever the planner guesses.
+
+The ranking contract asks for each kind's CANDIDATES newest matches (highest ids). FTS5
+walks its doclist in rowid order and stops; PostgreSQL has two ways, and which is cheap
+depends on how common the words are *in that kind*, which its statistics cannot tell for a
+word they have not sampled (a word absent from quotes is estimated like the rarest word seen,
+and the planner then walks every quote newest first) nor for a date range (the newest rows
+are not in a past year). So the statement decides by looking:
+
+1. **The window**: the kind's WINDOW newest rows (the primary key, newest first, fenced by
+   their own LIMIT so no plan can widen it) are filtered by the words and filters. Enough
+   matches there: done, at the cost of a few thousand rows.
+2. Otherwise, below the window, one of two arms runs (the other is cut off by its one-time
+   filter, never executed), chosen by how many matches the window held:
+   - at least COMMON of them: the words are common enough that walking on newest first
+     finds the rest soon (≤ WINDOW × CANDIDATES / COMMON rows);
+   - fewer: the GIN index gives every older match (a bitmap, fenced by OFFSET 0 so that no
+     newest-first walk is picked), the newest of them kept: its cost is the number of
+     matches, which the window showed is small.
+3. **A date range** (`date_to`): the window starts at the newest row dated on or before the
+   range's end (a seek of the `(day, id)` index) instead of the kind's newest row; rows
+   above that with an earlier date (written later than their date) are found through the
+   same index over the range's days (the *late* arm).
+
+The union is exactly the newest CANDIDATES matches, so SQLite and PostgreSQL rank the same
+rows. See bench/README.md, "Search", for the figures. Every piece of SQL here is made of
+constants and placeholders only (hence the file-wide S608 exemption).
+"""
+# ruff: noqa: S608
+
+from .index import KINDS, SPAN, TABLE
+
+# Rows of a kind looked at newest first before anything else (fewer when CANDIDATES of them
+# match the words sooner).
+WINDOW = 2000
+# What fetching one match through the GIN index costs, in rows walked newest first (a random
+# heap visit against the next row of the primary key's order; measured on the 1 M data set).
+FETCH_COST = 15
+COLUMNS = "s.id, s.document, s.commitment_id, s.source_id, s.day"
+
+
+class Statement:
+    """SQL written in order with its params."""
+
+    def __init__(self):
+        self.parts, self.params = [], []
+
+    def add(self, sql, params=()):
+        self.parts.append(sql)
+        self.params += params
+        return self
+
+    def sql(self):
+        return "".join(self.parts)
+
+
+def top(filters, lo, hi):
+    """The highest id a row the filters keep can have: the kind's newest row, or with an end
+    date the newest row dated in the range (through the (day, id) index, `+ 0` so that no plan
+    walks the primary key down to it) (SQL, params)."""
+    newest = f"SELECT max(s.id) FROM {TABLE} s WHERE s.id BETWEEN {lo} AND {hi}"
+    if not filters.date_to:
+        return newest, []
+    days, params = "s.day <= %s", [filters.date_to.isoformat()]
+    if filters.date_from:
+        days, params = "s.day BETWEEN %s AND %s", [filters.date_from.isoformat(), *params]
+    return (
+        f"CASE WHEN (SELECT max(s.day) FROM {TABLE} s WHERE s.id BETWEEN {lo} AND {hi}) <= %s "
+        f"THEN ({newest}) ELSE (SELECT max(s.id + 0) FROM {TABLE} s "
+        f"WHERE s.id BETWEEN {lo} AND {hi} AND {days}) END",
+        [filters.date_to.isoformat(), *params],
+    )
+
+
+def arms(n, filters, candidates, match, where, lo, hi):
+    """The CTEs of kind number n (a Statement): where its window starts, the window, what
+    the window found, and the kind's candidates.
+
+    `match` and `where` are (SQL, params) of the words and of the filters. The CTEs' single
+    rows are joined LATERAL, so that their values bound the primary key's scans (a
+    scalar subquery of a CTE would only filter them)."""
+    (words, words_params), (kept, kept_params) = match, where
+    top_sql, top_params = top(filters, lo, hi)
+    statement = Statement()
+    statement.add(f"top{n} AS (SELECT ({top_sql}) AS id), ", top_params)
+    # The window: its newest rows matching the words, each marked whether the filters keep it.
+    statement.add(
+        f"window{n} AS (SELECT s.id, TRUE{kept} AS kept FROM top{n} t CROSS JOIN LATERAL "
+        f"(SELECT {COLUMNS} FROM {TABLE} s WHERE s.id BETWEEN {lo} AND {hi} "
+        f"AND s.id > t.id - {WINDOW} AND s.id <= t.id "
+        f"ORDER BY s.id DESC LIMIT {WINDOW}) s WHERE {words} "
+        f"ORDER BY s.id DESC LIMIT {candidates}), ",
+        [*kept_params, *words_params],
+    )
+    # What it found: rows kept, rows matching, the id below which nothing was looked at, and
+    # how many rows were. Then the cheaper way on: walking newest first finds the missing
+    # rows in about missing / (kept / looked at) rows; the GIN index fetches every older match
+    # of the words, about (matching / looked at) × the rows below, each at FETCH_COST.
+    statement.add(
+        f"seen{n} AS (SELECT count(*) FILTER (WHERE w.kept) AS kept, count(*) AS words, "
+        f"CASE WHEN count(*) = {candidates} THEN min(w.id) ELSE min(t.id) - {WINDOW} + 1 END "
+        f"AS below, min(t.id) AS top FROM top{n} t LEFT JOIN window{n} w ON TRUE), "
+        f"found{n} AS (SELECT kept, below, ({candidates} - kept) * looked "
+        f"/ greatest(kept, 0.5) <= {FETCH_COST} * words * greatest(below - {lo}, 0) / looked "
+        f"AS walk FROM (SELECT *, greatest(top - below + 1, 1) AS looked FROM seen{n}) s), "
+    )
+    cond, cond_params = f"{words}{kept}", [*words_params, *kept_params]
+    rest = f"LIMIT ({candidates} - f.kept)"
+    # (At most `candidates` rows by construction; the LIMIT tells the planner so.)
+    statement.add(f"kind{n} AS (SELECT id FROM (SELECT id FROM window{n} WHERE kept")
+    # The way not taken has no row of found{n} to join, so it is never started.
+    statement.add(
+        f" UNION ALL SELECT walked.id FROM found{n} f CROSS JOIN LATERAL (SELECT s.id "
+        f"FROM {TABLE} s WHERE s.id BETWEEN {lo} AND {hi} AND s.id < f.below AND {cond} "
+        f"ORDER BY s.id DESC {rest}) walked WHERE f.walk",
+        cond_params,
+    )
+    # The GIN index: every older match, the newest kept. `s.id + 0`: the planner takes a
+    # bound it cannot see for a narrow range and would walk the primary key instead.
+    statement.add(
+        f" UNION ALL SELECT fetched.id FROM found{n} f CROSS JOIN LATERAL (SELECT id FROM "
+        f"(SELECT s.id FROM {TABLE} s WHERE s.id BETWEEN {lo} AND {hi} "
+        f"AND s.id + 0 < f.below AND {cond} OFFSET 0) matches ORDER BY id DESC {rest}) fetched "
+        f"WHERE NOT f.walk) c LIMIT {candidates})",
+        cond_params,
+    )
+    return statement
+
+
+def candidates(filters, kinds, conditions, match, match_params, candidates):
+    """CTEs giving each kind's newest `candidates` matches, and the UNION ALL of them
+    (SQL of the CTEs, SQL of the union, params).
+
+    `conditions(filters, kind, alias)` gives the filters' WHERE conditions (SQL, params)."""
+    ctes, params = [], []
+    for n, kind in enumerate(kinds):
+        lo, hi = KINDS[kind] * SPAN, (KINDS[kind] + 1) * SPAN - 1
+        where = conditions(filters, kind, "s")
+        statement = arms(n, filters, candidates, (match, match_params), where, lo, hi)
+        ctes.append(statement.sql().rstrip(", "))
+        params += statement.params
+    union = " UNION ALL ".join(f"SELECT id FROM kind{n}" for n in range(len(kinds)))
+    return ", ".join(ctes), union, params
