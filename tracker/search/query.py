@@ -187,8 +187,10 @@ def run(clauses, filters, *, limit, offset=0):
         options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
         sql = (
             f"WITH {ctes}, hits AS ({arms}), "  # noqa: S608
+            # Each hit looked up by its key (OFFSET 0: never a merge join over the index).
             f"ranked AS (SELECT s.id, ts_rank_cd(s.document, {tsquery}) AS rank "
-            f"FROM hits JOIN {TABLE} s ON s.id = hits.id), "
+            f"FROM hits CROSS JOIN LATERAL (SELECT s.id, s.document FROM {TABLE} s "
+            "WHERE s.id = hits.id OFFSET 0) s), "
             "page AS (SELECT id, rank FROM ranked ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
             f"SELECT s.id, ts_headline('english', s.body, {tsquery}, %s) "
             f"FROM page JOIN {TABLE} s ON s.id = page.id ORDER BY page.rank DESC, page.id"
