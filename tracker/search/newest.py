@@ -7,20 +7,21 @@ word they have not sampled (a word absent from quotes is estimated like the rare
 and the planner then walks every quote newest first) nor for a date range (the newest rows
 are not in a past year). So the statement decides by looking:
 
-1. **The window**: the kind's WINDOW newest rows (the primary key, newest first, fenced by
-   their own LIMIT so no plan can widen it) are filtered by the words and filters. Enough
-   matches there: done, at the cost of a few thousand rows.
-2. Otherwise, below the window, one of two arms runs (the other is cut off by its one-time
-   filter, never executed), chosen by how many matches the window held:
-   - at least COMMON of them: the words are common enough that walking on newest first
-     finds the rest soon (≤ WINDOW × CANDIDATES / COMMON rows);
-   - fewer: the GIN index gives every older match (a bitmap, fenced by OFFSET 0 so that no
-     newest-first walk is picked), the newest of them kept: its cost is the number of
-     matches, which the window showed is small.
-3. **A date range** (`date_to`): the window starts at the newest row dated on or before the
-   range's end (a seek of the `(day, id)` index) instead of the kind's newest row; rows
-   above that with an earlier date (written later than their date) are found through the
-   same index over the range's days (the *late* arm).
+1. **The window**: the kind's WINDOW newest rows (its partition's primary key, newest first,
+   fenced by their own LIMIT so no plan can widen it), until CANDIDATES of them match the
+   words; each match marked whether the filters keep it. Enough kept: done, at the cost of
+   at most a few thousand rows.
+2. Otherwise, below what the window looked at, one of two ways runs (the other has no row
+   to join and is never started), whichever the window's counts say is cheaper:
+   - walking on newest first: about missing / (kept ÷ rows looked at) more rows;
+   - the GIN index (a bitmap, fenced by OFFSET 0 so that no newest-first walk is picked):
+     every older match of the words, about (matches ÷ rows looked at) × the rows below,
+     each a random heap visit (FETCH_COST rows' worth), the newest of them kept.
+   A word absent from a kind costs a window; a common word, the walk to its 250th match; a
+   word common alone but rare with its filters, whichever of the two is less.
+3. **A date range ending before the kind's newest day**: the window starts at the highest
+   id dated in the range (each day's highest, one seek of the `(day, id)` index a day)
+   instead of the kind's newest row, so a past year's matches are not walked to.
 
 The union is exactly the newest CANDIDATES matches, so SQLite and PostgreSQL rank the same
 rows. See bench/README.md, "Search", for the figures. Every piece of SQL here is made of
