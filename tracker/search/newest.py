@@ -102,8 +102,8 @@ def arms(n, filters, candidates, match, where, part, lo):
     # rows in about missing / (kept / looked at) rows; the GIN index fetches every older match
     # of the words, about (matching / looked at) × the rows below, each at FETCH_COST.
     statement.add(
-        f"seen{n} AS (SELECT count(*) FILTER (WHERE w.kept) AS kept, count(*) AS words, "
-        f"CASE WHEN count(*) = {candidates} THEN min(w.id) ELSE min(t.id) - {WINDOW} + 1 END "
+        f"seen{n} AS (SELECT count(w.id) FILTER (WHERE w.kept) AS kept, count(w.id) AS words, "
+        f"CASE WHEN count(w.id) = {candidates} THEN min(w.id) ELSE min(t.id) - {WINDOW} + 1 END "
         f"AS below, min(t.id) AS top FROM top{n} t LEFT JOIN window{n} w ON TRUE), "
         f"found{n} AS (SELECT kept, below, ({candidates} - kept) * looked "
         f"/ greatest(kept, 0.5) <= {FETCH_COST} * words * greatest(below - {lo}, 0) / looked "
