@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests import factories
 from tracker.models import Commitment
-from tracker.search import index, query
+from tracker.search import index, newest, query
 
 HTMX = {"HX-Request": "true"}
 
@@ -242,6 +242,48 @@ def test_only_the_newest_matches_of_each_kind_are_ranked(client, analyst, world,
     assert ranked() == quotes[1:]  # the oldest is not looked at
     monkeypatch.setattr(query, "CANDIDATES", 1)
     assert ranked() == quotes[2:]
+
+
+@pytest.mark.parametrize("fetch_cost", [0, 10**9], ids=["the GIN index", "walking on"])
+def test_the_newest_matches_past_the_window_whichever_way_is_taken(
+    client, analyst, world, monkeypatch, fetch_cost
+):
+    """PostgreSQL looks at a window of each kind's newest rows first, then walks on newest
+    first or fetches the older matches from the GIN index, whichever it reckons cheaper
+    (tracker/search/newest.py); every way, with any filter, gives the newest CANDIDATES
+    matches, as FTS5 does on SQLite."""
+    client.force_login(analyst)
+    drugs = world["precursors"].area
+    quotes = []  # (evidence id, commitment, as-of date, text), oldest id first
+    for n in range(24):
+        commitment = world["precursors"] if n % 4 == 0 else world["tariffs"]
+        # Dates out of id order: rows written after later-dated ones.
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=(n * 37) % 300)
+        text = f"Walrus sighting {n}." if n % 3 else f"Puffin colony {n}."
+        update = factories.record(commitment, as_of=day, quote=text)
+        quotes.append((update.evidence.get().pk, commitment, day, text))
+    monkeypatch.setattr(newest, "WINDOW", 3)
+    monkeypatch.setattr(newest, "FETCH_COST", fetch_cost)
+    monkeypatch.setattr(query, "CANDIDATES", 4)
+    since, until = dt.date(2025, 3, 1), dt.date(2025, 7, 31)
+    cases = [
+        ({}, lambda c, d: True),
+        ({"area": drugs.pk}, lambda c, d: c == world["precursors"]),
+        ({"date_from": since, "date_to": until}, lambda c, d: since <= d <= until),
+        ({"date_to": until}, lambda c, d: d <= until),
+        ({"date_from": since}, lambda c, d: since <= d),
+    ]
+    for params, keeps in cases:
+        for word in ("walrus", "puffin"):
+            newest_four = sorted(
+                (pk for pk, c, d, text in quotes if word in text.lower() and keeps(c, d)),
+                reverse=True,
+            )[:4]
+            response = client.get(reverse("search"), {"q": word, "kind": "quote", **params})
+            assert sorted(hit.obj.pk for hit in response.context["hits"]) == sorted(newest_four), (
+                word,
+                params,
+            )
 
 
 # Hostile input

@@ -12,7 +12,8 @@ publication date.
 
 - SQLite: an FTS5 virtual table (porter stemming, diacritics folded), ranked by bm25.
 - PostgreSQL: a table partitioned by kind with a generated `to_tsvector('english', body)`
-  column under a GIN index, queried with websearch_to_tsquery and ranked by ts_rank_cd.
+  column under a GIN index and a `(day, id)` index, queried with websearch_to_tsquery
+  (which rows, newest.py) and ranked by ts_rank_cd.
 
 Triggers write it in the same transaction as every write to those tables, whoever writes
 (services, admin, raw SQL, a restore), including the dates copied from other rows (an
@@ -22,7 +23,7 @@ paragraphs'). Like tracker/dataversion.py, the table and triggers are (re)create
 it), and it is not a model, so backups and `flush` pass it by; on a fresh install, or when
 empty, it is filled from the tables in one INSERT … SELECT per kind (`fill`). A bulk load
 (bench/generate.py) drops it first (`drop`) and installs it again at the end, which fills it
-in bulk and only then builds PostgreSQL's GIN index.
+in bulk and only then builds PostgreSQL's GIN and date indexes.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -130,6 +131,9 @@ POSTGRES_TABLE = [
     ),
 ]
 POSTGRES_GIN = f"CREATE INDEX IF NOT EXISTS {TABLE}_document_idx ON {TABLE} USING GIN (document)"
+# A date range's newest rows: where its window starts, and the rows dated in it above that
+# (tracker/search/newest.py).
+POSTGRES_DAY = f"CREATE INDEX IF NOT EXISTS {TABLE}_day_idx ON {TABLE} (day, id)"
 
 
 def select(vendor, kind, row):
@@ -257,7 +261,7 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
             statements += [sql for kind in SOURCES for sql in sqlite_triggers(kind)]
             statements += [sqlite_copy_trigger(*copy) for copy in COPIES]
         else:
-            statements = [POSTGRES_GIN, POSTGRES_TRUNCATE]
+            statements = [POSTGRES_GIN, POSTGRES_DAY, POSTGRES_TRUNCATE]
             statements += [sql for kind in SOURCES for sql in postgres_triggers(kind)]
             statements += [sql for copy in COPIES for sql in postgres_copy_trigger(*copy)]
         for sql in statements:

@@ -13,6 +13,7 @@ import re
 from django.db import connection
 
 from .. import limits
+from . import newest
 from .index import KINDS, TABLE, id_range
 
 MAX_QUERY = limits.SEARCH_QUERY
@@ -151,17 +152,20 @@ def conditions(filters, kind, alias):
     return "".join(f" AND {s}" for s in sql), params
 
 
+def kinds(filters):
+    return [filters.kind] if filters.kind else list(KINDS)
+
+
 def candidates(filters, match, id_column, match_params, extra=""):
-    """One UNION ALL arm per kind asked for: the ids of its newest matches, and `extra`
-    columns (SQL, params)."""
+    """SQLite: one UNION ALL arm per kind asked for: the ids of its newest matches (FTS5 walks
+    its doclist newest first and stops), and `extra` columns (SQL, params)."""
     arms, params = [], []
-    for kind in [filters.kind] if filters.kind else list(KINDS):
+    for kind in kinds(filters):
         where, where_params = conditions(filters, kind, "s")
         arms.append(
             f"SELECT * FROM (SELECT s.{id_column} AS id{extra} FROM {TABLE} s "  # noqa: S608
             f"WHERE {match} AND s.{id_column} BETWEEN %s AND %s{where} "
             f"ORDER BY s.{id_column} DESC LIMIT {CANDIDATES})"
-            + (" c" if connection.vendor == "postgresql" else "")
         )
         params += [*match_params, *id_range(kind), *where_params]
     return " UNION ALL ".join(arms), params
@@ -174,15 +178,19 @@ def run(clauses, filters, *, limit, offset=0):
     first, then by id; snippets are made for the page's rows only."""
     if connection.vendor == "postgresql":
         # The tsquery is written out where it is used, not shared through a CTE: a constant
-        # the planner can see, so its statistics pick the GIN index for a rare word and the
-        # primary key (newest first) for a common one.
+        # the planner can see. Which rows are looked at is decided by newest.py, not by the
+        # planner's guess of how common the words are.
         tsquery, text = "websearch_to_tsquery('english', %s)", websearch_string(clauses)
-        arms, params = candidates(filters, f"s.document @@ {tsquery}", "id", [text])
+        ctes, arms, params = newest.candidates(
+            filters, kinds(filters), conditions, f"s.document @@ {tsquery}", [text], CANDIDATES
+        )
         options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
         sql = (
-            f"WITH hits AS ({arms}), "  # noqa: S608
+            f"WITH {ctes}, hits AS ({arms}), "  # noqa: S608
+            # Each hit looked up by its key (OFFSET 0: never a merge join over the index).
             f"ranked AS (SELECT s.id, ts_rank_cd(s.document, {tsquery}) AS rank "
-            f"FROM hits JOIN {TABLE} s ON s.id = hits.id), "
+            f"FROM hits CROSS JOIN LATERAL (SELECT s.id, s.document FROM {TABLE} s "
+            "WHERE s.id = hits.id OFFSET 0) s), "
             "page AS (SELECT id, rank FROM ranked ORDER BY rank DESC, id LIMIT %s OFFSET %s) "
             f"SELECT s.id, ts_headline('english', s.body, {tsquery}, %s) "
             f"FROM page JOIN {TABLE} s ON s.id = page.id ORDER BY page.rank DESC, page.id"
