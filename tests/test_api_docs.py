@@ -58,7 +58,7 @@ def run(command, env):
     ).stdout
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_curl_example_answers_as_documented(docs_world):
     for status, command in examples():
         # Print the status instead of the body; everything else runs exactly as written.

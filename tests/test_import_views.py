@@ -325,7 +325,7 @@ def test_an_xlsx_goes_to_the_background_by_its_number_of_rows(as_manager, backgr
 
 
 # The worker closes its database connection when done: a test transaction would not survive.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_checks_and_applies_a_big_file(as_manager, settings):
     from django.core.management import call_command
 

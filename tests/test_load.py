@@ -89,7 +89,7 @@ def in_thread(target, *args, **kwargs):
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_form_posted_twice_at_once_records_one_update(transactional_db, analyst):
     commitment = factories.make_commitment(owner=analyst)
     source = factories.make_source()
@@ -124,7 +124,7 @@ def test_the_same_form_posted_twice_at_once_records_one_update(transactional_db,
 
 
 @postgresql_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_managers_accepting_at_once_leave_the_official_status_right(
     transactional_db, analyst, manager, other_manager
 ):
