@@ -14,7 +14,6 @@ access token; the rate limit stays on, set high. See bench/README.md, "The API".
 import argparse
 import base64
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -140,15 +139,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
+    from bench import run
 
-    django.setup()
+    run.setup_django()
     from django.core.management import call_command
     from django.db import connection
-
-    from bench import run
 
     call_command("collectstatic", interactive=False, verbosity=0)
     subjects = run.find_subjects()

@@ -274,11 +274,7 @@ def main(argv=None):
     parser.add_argument("--json", help="Write the results to this file (for bench/report.py).")
     args = parser.parse_args(argv)
 
-    os.chdir(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
+    run.setup_django()
     from django.core.management import call_command
     from django.db import connection
 

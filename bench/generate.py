@@ -705,24 +705,7 @@ class Generator:
             )
             for u in self.updates
         )
-        fields = [
-            "id",
-            "commitment",
-            "status",
-            "previous_status",
-            "progress",
-            "confidence",
-            "assessment",
-            "assessment_html",
-            "as_of",
-            "author",
-            "created_at",
-            "review_state",
-            "decided_by",
-            "decided_at",
-            "decision_comment",
-            "revises",
-        ]
+        fields = ["id", *StatusUpdate.PUBLIC_FIELDS]
         insert_rows(
             StatusUpdate, fields, update_rows, len(self.updates), self.say, "status updates"
         )

@@ -73,6 +73,16 @@ class Page:
     settings: dict = dataclasses.field(default_factory=dict)  # overridden while measured
 
 
+def setup_django():
+    """Django with the benchmark's settings (bench/settings.py), from the repository's root."""
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+
+
 def request(page):
     data = page.data() if callable(page.data) else page.data
     response = getattr(page.client, page.method)(page.path, data=data, headers=page.headers)
@@ -710,12 +720,7 @@ def main(argv=None):
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
+    setup_django()
     if args.export_child:
         return export_child(args.export_child, args.user, args.traced)
 

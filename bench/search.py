@@ -16,7 +16,6 @@ See bench/README.md.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -184,11 +183,9 @@ def main(argv=None):
     parser.add_argument("--updates", type=int, default=400, help="Updates for the indexing cost.")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
+    from bench import run
 
-    django.setup()
+    run.setup_django()
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection

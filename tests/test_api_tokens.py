@@ -19,7 +19,7 @@ from tracker.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 PAGE = "/settings/tokens/"
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = factories.HTMX
 
 
 def create(client, user, **data):

@@ -45,6 +45,14 @@ HOSTILE = [
 ]
 hostile = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=200))
 
+
+def query_strings(names, max_size):
+    """Query strings of known (`names`) and random parameters with hostile values."""
+    return st.dictionaries(
+        st.one_of(st.sampled_from(names), st.text(max_size=20)), hostile, max_size=max_size
+    )
+
+
 SETTINGS = settings(
     max_examples=25,
     deadline=None,
@@ -213,14 +221,12 @@ PAGES = [
 @SETTINGS
 @given(
     page=st.sampled_from(PAGES),
-    params=st.dictionaries(
-        st.one_of(st.sampled_from(QUERY_PARAMS), st.text(max_size=20)), hostile, max_size=6
-    ),
+    params=query_strings(QUERY_PARAMS, max_size=6),
     htmx=st.booleans(),
 )
 def test_query_strings_never_cause_a_500(client, manager, world, page, params, htmx):
     client.force_login(manager)
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    headers = factories.HTMX if htmx else {}
     response = client.get(page, params, **headers)
     assert response.status_code < 500
     body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -495,7 +501,7 @@ def test_a_source_id_of_unicode_digits_is_an_inline_error(client, analyst, world
 @pytest.mark.parametrize("htmx", [False, True])
 def test_a_search_longer_than_the_limit_is_refused_with_a_message(client, manager, world, htmx):
     client.force_login(manager)
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    headers = factories.HTMX if htmx else {}
     long = "a%" * 25_000
     response = client.get("/sources/search/", {"q": long}, **headers)
     assert response.status_code == 422

@@ -9,9 +9,9 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-SWAP = {"HTTP_HX_REQUEST": "true"}
-RESTORE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
-BOOSTED = {"HTTP_HX_REQUEST": "true", "HTTP_HX_BOOSTED": "true"}
+SWAP = factories.HTMX
+RESTORE = {**SWAP, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+BOOSTED = {**SWAP, "HTTP_HX_BOOSTED": "true"}
 
 # Every page that answers an HTMX GET with a fragment, and who may open it.
 PAGES = [

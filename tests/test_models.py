@@ -31,17 +31,21 @@ def test_reference_is_unique():
         factories.make_commitment("DUP-1")
 
 
+def create_update(commitment, **fields):
+    """A status update written straight to the table (no service), valid but for `fields`."""
+    valid = {
+        "status": Status.IN_PROGRESS,
+        "confidence": Confidence.LOW,
+        "as_of": dt.date(2024, 1, 1),
+    }
+    return StatusUpdate.objects.create(commitment=commitment, **{**valid, **fields})
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("progress", [-1, 101, 1000])
 def test_progress_outside_0_to_100_is_refused_by_the_database(commitment, progress):
     with pytest.raises(IntegrityError), transaction.atomic():
-        StatusUpdate.objects.create(
-            commitment=commitment,
-            status=Status.IN_PROGRESS,
-            confidence=Confidence.LOW,
-            as_of=dt.date(2024, 1, 1),
-            progress=progress,
-        )
+        create_update(commitment, progress=progress)
 
 
 @pytest.mark.django_db
@@ -50,26 +54,14 @@ def test_progress_outside_0_to_100_is_refused_by_the_database(commitment, progre
     [("status", "bogus"), ("confidence", "certain"), ("review_state", "maybe")],
 )
 def test_invalid_choices_are_refused_by_the_database(commitment, field, value):
-    fields = {
-        "status": Status.IN_PROGRESS,
-        "confidence": Confidence.LOW,
-        "review_state": "submitted",
-        field: value,
-    }
     with pytest.raises(IntegrityError), transaction.atomic():
-        StatusUpdate.objects.create(commitment=commitment, as_of=dt.date(2024, 1, 1), **fields)
+        create_update(commitment, **{field: value})
 
 
 @pytest.mark.django_db
 def test_a_decision_must_be_dated(commitment):
     with pytest.raises(IntegrityError), transaction.atomic():
-        StatusUpdate.objects.create(
-            commitment=commitment,
-            status=Status.IN_PROGRESS,
-            confidence=Confidence.LOW,
-            as_of=dt.date(2024, 1, 1),
-            review_state="accepted",
-        )
+        create_update(commitment, review_state="accepted")
 
 
 @pytest.mark.django_db

@@ -458,7 +458,7 @@ def test_a_returned_update_is_revised_once(signed_in, commitment, returned, sour
 
 @pytest.mark.parametrize("as_of", ["0001-01-01", "1899-12-31"])
 def test_an_implausibly_old_date_is_refused_inline(signed_in, commitment, as_of):
-    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+    for headers in ({}, HTMX):
         response = signed_in.post(url(commitment), post_data(as_of=as_of), **headers)
         assert response.status_code == 422
         assert "Enter a date from 1 January 1900 on." in response.content.decode()

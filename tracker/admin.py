@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import derived, services
 from .models import (
     Area,
     AuditEvent,
@@ -45,6 +45,13 @@ class EstimatedCountPaginator(Paginator):
             if estimate and estimate > 100_000:
                 return estimate
         return super().count
+
+
+class LargeTableMixin:
+    """A list of a table that grows without bound: no exact count of its rows on each page."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
 
 @admin.register(Party)
@@ -168,7 +175,7 @@ class CommitmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(LargeTableMixin, SimpleHistoryAdmin):
     form = CommitmentAdminForm
     list_display = [
         "reference",
@@ -184,13 +191,9 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     list_select_related = ["area", "owner"]
     search_fields = ["reference", "title", "description"]
     autocomplete_fields = ["owner", "assignees", "parent", "event", "area"]
+    # What the app derives (the official update and what it copies from it), never typed here.
     readonly_fields = [
-        "current_status",
-        "current_progress",
-        "current_confidence",
-        "current_as_of",
-        "next_review_due",
-        "last_update_at",
+        *(name.removesuffix("_id") for name in derived.DERIVED_FIELDS),
         "version",
         "created_at",
     ]
@@ -207,8 +210,6 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     ]
     inlines = [CommitmentPartyInline, IndicatorInline, StatusUpdateInline]
     history_list_display = ["title", "owner", "target_date", "review_cadence_days"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -240,7 +241,7 @@ class EvidenceInline(ReadOnlyInlineMixin, admin.TabularInline):
 # Updates are recorded on the commitment page, through the service that keeps the official
 # status in step and requires evidence for a change of status.
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StatusUpdateAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "commitment",
         "as_of",
@@ -257,34 +258,16 @@ class StatusUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # Newest first along an index; no date hierarchy (it scans every row for its years).
     ordering = ["-created_at"]
     inlines = [EvidenceInline]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    fields = [
-        "commitment",
-        "status",
-        "progress",
-        "confidence",
-        "as_of",
-        "assessment",
-        "revises",
-        "previous_status",
-        "author",
-        "created_at",
-        "review_state",
-        "decided_by",
-        "decided_at",
-        "decision_comment",
-    ]
+    # As the API lists them; the rendered assessment is the app's, not the back office's.
+    fields = [name for name in StatusUpdate.PUBLIC_FIELDS if name != "assessment_html"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EvidenceAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["short_quote", "speaker", "source", "status_update"]
     list_select_related = ["source", "status_update__commitment"]
     search_fields = ["quote", "speaker", "source__title"]
     ordering = ["-id"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
     @admin.display(description="Quote")
     def short_quote(self, obj):
@@ -327,14 +310,12 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AuditEventAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The audit log: visible to admins, never editable."""
 
     list_display = ["at", "username", "action", "target", "ip_address"]
     list_filter = ["action"]
     search_fields = ["username", "target", "detail"]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
 
 from .accounts import admin as accounts_admin  # noqa: E402, F401  (the user admin, admin sign-in)

@@ -11,6 +11,15 @@ from django.utils import timezone
 
 # The Status value of a commitment that no accepted update assesses yet.
 NOT_ASSESSED = "not_assessed"
+# A commitment's fields copied from its official update (official_fields), and all it derives.
+OFFICIAL_FIELDS = (
+    "current_status",
+    "current_progress",
+    "current_confidence",
+    "current_update_id",
+    "current_as_of",
+)
+DERIVED_FIELDS = (*OFFICIAL_FIELDS, "next_review_due", "last_update_at")
 
 
 def next_review_due(*, current_as_of, created_at, cadence_days):

@@ -24,14 +24,7 @@ from .models import Commitment, StatusPeriod, StatusUpdate
 
 CHUNK_SIZE = 200
 MAX_EXAMPLES = 20
-OFFICIAL_FIELDS = (
-    "current_status",
-    "current_progress",
-    "current_confidence",
-    "current_update_id",
-    "current_as_of",
-)
-CHECKED = (*OFFICIAL_FIELDS, "next_review_due", "last_update_at", "status_periods")
+CHECKED = (*derived.DERIVED_FIELDS, "status_periods")
 
 
 class Accepted(NamedTuple):
@@ -160,9 +153,7 @@ COMMITMENT_COLUMNS = (
     "reference",
     "created_at",
     "review_cadence_days",
-    *OFFICIAL_FIELDS,
-    "next_review_due",
-    "last_update_at",
+    *derived.DERIVED_FIELDS,
 )
 
 

@@ -16,20 +16,20 @@ from .views import (
     tokens,
 )
 
+# One commitment's pages and actions.
+commitment_urls = [
+    path("", commitments.commitment_detail, name="commitment-detail"),
+    path("updates/", commitments.record_update, name="commitment-record-update"),
+    path("edit/", commitment_edit.edit_commitment, name="commitment-edit"),
+    path("follow/", notifications.follow_commitment, name="commitment-follow"),
+]
+
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("commitments/", commitments.commitment_list, name="commitment-list"),
     # Before <reference>/: "new" is a page, never a reference.
     path("commitments/new/", commitment_new.new_commitment, name="commitment-new"),
-    path("commitments/<str:reference>/", commitments.commitment_detail, name="commitment-detail"),
-    path(
-        "commitments/<str:reference>/updates/",
-        commitments.record_update,
-        name="commitment-record-update",
-    ),
-    path(
-        "commitments/<str:reference>/edit/", commitment_edit.edit_commitment, name="commitment-edit"
-    ),
+    path("commitments/<str:reference>/", include(commitment_urls)),
     path(
         "indicators/<int:pk>/measurements/",
         commitments.add_measurement,
@@ -57,29 +57,12 @@ urlpatterns = [
     path("import/<int:pk>/", imports.import_detail, name="import-detail"),
     path("import/<int:pk>/apply/", imports.import_apply, name="import-apply"),
     path("import/<int:pk>/report.csv", imports.import_report, name="import-report"),
-    path("notifications/", notifications.notification_list, name="notification-list"),
-    path("notifications/<int:pk>/read/", notifications.mark_read, name="notification-read"),
-    path("notifications/read-all/", notifications.mark_all_read, name="notification-read-all"),
-    path(
-        "notifications/preferences/",
-        notifications.preferences,
-        name="notification-preferences",
-    ),
-    path(
-        "notifications/unsubscribe/<str:token>/",
-        notifications.unsubscribe,
-        name="notification-unsubscribe",
-    ),
-    path(
-        "commitments/<str:reference>/follow/",
-        notifications.follow_commitment,
-        name="commitment-follow",
-    ),
     path("areas/<slug:slug>/follow/", notifications.follow_area, name="area-follow"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", health.favicon, name="favicon"),
     path("settings/tokens/", tokens.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
+    path("notifications/", include("tracker.notifications.urls")),
     path("api/", include("tracker.api.urls")),
     path("accounts/", include("tracker.accounts.urls")),
     path("admin/", admin.site.urls),

@@ -6,6 +6,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 from django_htmx.http import HttpResponseClientRedirect
 
 # Where a user who must enrol may still go: the enrolment pages themselves (every allauth MFA
@@ -34,13 +35,7 @@ def forget_second_factor(request):
     request.session.pop(SESSION_KEY, None)
 
 
-class RequireSecondFactorMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
+class RequireSecondFactorMiddleware(MiddlewareMixin):
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not settings.TRACKER_REQUIRE_2FA or not request.user.is_authenticated:
             return None

@@ -6,6 +6,7 @@ or, for feed readers that cannot send one, as `?token=` (TokenForExportsMiddlewa
 """
 
 from django.utils import timezone
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework import authentication, exceptions
 
 from .. import audit
@@ -87,14 +88,8 @@ def token_readable(view):
     return view
 
 
-class TokenForExportsMiddleware:
+class TokenForExportsMiddleware(MiddlewareMixin):
     """For views marked @token_readable: sign the request in with a token, if it has one."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not getattr(view_func, "token_readable", False):

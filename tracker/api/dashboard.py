@@ -4,11 +4,10 @@ from django.utils import timezone
 
 from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
-from ..models import Commitment, Status
+from ..models import Commitment
 from .filtering import refuse_invalid
 
 SCOPE_FIELDS = ("area", "party", "owner")
-STATUS_LABELS = dict(Status.choices)
 
 
 def tally(t):
@@ -41,7 +40,6 @@ def snapshot_for(request):
     today = timezone.localdate()
     choices = queries.dashboard_choices()
     form = DashboardForm(request.query_params, choices=choices, today=today)
-    form.is_valid()
     refuse_invalid(form, only=(*SCOPE_FIELDS, "as_of"))
     data = form.cleaned_data
     day = data.get("as_of") or today

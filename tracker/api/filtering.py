@@ -13,6 +13,8 @@ from .problems import Problem
 
 
 def refuse_invalid(form_or_filterset, only=None):
+    """The bound form or filterset, validated (reading its errors cleans it): a 400 problem
+    when a value (of the fields in `only`, or any) is not understood."""
     form = getattr(form_or_filterset, "form", form_or_filterset)
     errors = {
         name: [str(m) for m in messages]
@@ -25,6 +27,7 @@ def refuse_invalid(form_or_filterset, only=None):
             kind="invalid-query",
             errors=errors,
         )
+    return form_or_filterset
 
 
 ISO_DATE = re.compile(

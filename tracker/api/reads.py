@@ -33,6 +33,15 @@ from .serializers import (
 )
 
 
+def read(**schema):
+    """A read: GET and HEAD, with an ETag (conditional.py), documented by `schema`."""
+
+    def decorate(view):
+        return etag(extend_schema(**schema)(api_view(["GET", "HEAD"])(view)))
+
+    return decorate
+
+
 def paginated(request, queryset, serializer_class, pagination_class=Cursor, **context):
     paginator = pagination_class()
     page = paginator.paginate_queryset(queryset, request)
@@ -50,8 +59,7 @@ CURSOR_PARAMS = [
 ]
 
 
-@etag
-@extend_schema(
+@read(
     summary="Commitments, filtered and searched like the commitments list",
     parameters=[
         param("q", "Search the reference, title and description."),
@@ -65,22 +73,17 @@ CURSOR_PARAMS = [
     ],
     responses=CommitmentSerializer(many=True),
 )
-@api_view(["GET", "HEAD"])
 def commitment_list(request):
-    filterset = CommitmentFilter(
-        request.query_params, queryset=Commitment.objects.for_list(), request=request
-    )
-    filterset.is_valid()
+    commitments = Commitment.objects.for_list()
+    filterset = CommitmentFilter(request.query_params, queryset=commitments, request=request)
     refuse_invalid(filterset)
     return paginated(request, filterset.qs, CommitmentSerializer, ByReference)
 
 
-@etag
-@extend_schema(
+@read(
     summary="A commitment: parties, official status, indicators with their measurements",
     responses=CommitmentDetailSerializer,
 )
-@api_view(["GET", "HEAD"])
 def commitment_detail(request, reference):
     commitment = get_object_or_404(commitment_page_queryset(), reference=reference)
     commitment.child_list = list(commitment.children.order_by("reference").only("reference"))
@@ -111,19 +114,15 @@ UPDATE_PARAMS = [
 
 
 def update_list_response(request, updates):
-    form = UpdateFilterForm(request.query_params)
-    form.is_valid()
-    refuse_invalid(form)
+    form = refuse_invalid(UpdateFilterForm(request.query_params))
     return paginated(request, form.filter(updates), StatusUpdateSerializer)
 
 
-@etag
-@extend_schema(
+@read(
     summary="Status updates with their evidence, newest first, across all commitments",
     parameters=[param("commitment", "A commitment's reference."), *UPDATE_PARAMS],
     responses=StatusUpdateSerializer(many=True),
 )
-@api_view(["GET", "HEAD"])
 def update_list(request):
     return update_list_response(request, updates_with_evidence())
 
@@ -133,25 +132,19 @@ def commitment_updates_get(request, reference):
     return update_list_response(request, updates_with_evidence().filter(commitment=commitment))
 
 
-@etag
-@extend_schema(summary="A status update with its evidence", responses=StatusUpdateSerializer)
-@api_view(["GET", "HEAD"])
+@read(summary="A status update with its evidence", responses=StatusUpdateSerializer)
 def update_detail(request, pk):
     update = get_object_or_404(updates_with_evidence(), pk=pk)
     return Response(StatusUpdateSerializer(update, context={"request": request}).data)
 
 
-@etag
-@extend_schema(
+@read(
     summary="Sources, newest first",
     parameters=[param("q", "Search the title and publisher."), *CURSOR_PARAMS],
     responses=SourceSerializer(many=True),
 )
-@api_view(["GET", "HEAD"])
 def source_list(request):
-    form = SourceFilterForm(request.query_params)
-    form.is_valid()
-    refuse_invalid(form)
+    form = refuse_invalid(SourceFilterForm(request.query_params))
     sources = Source.objects.all()
     if query := form.cleaned_data.get("q", "").strip():
         sources = sources.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
@@ -161,8 +154,7 @@ def source_list(request):
 PARAGRAPHS_PER_REQUEST = 200
 
 
-@etag
-@extend_schema(
+@read(
     summary="A source: its document's metadata and a slice of its text as numbered paragraphs",
     parameters=[
         param(
@@ -174,11 +166,8 @@ PARAGRAPHS_PER_REQUEST = 200
     ],
     responses=SourceDetailSerializer,
 )
-@api_view(["GET", "HEAD"])
 def source_detail(request, pk):
-    form = ParagraphsForm(request.query_params)
-    form.is_valid()
-    refuse_invalid(form)
+    form = refuse_invalid(ParagraphsForm(request.query_params))
     source = get_object_or_404(Source.objects.select_related("text_added_by"), pk=pk)
     first = form.cleaned_data.get("paragraphs_from") or 1
     source.paragraph_slice = list(
@@ -188,8 +177,7 @@ def source_detail(request, pk):
     return Response(SourceDetailSerializer(source, context=context).data)
 
 
-@etag
-@extend_schema(
+@read(
     summary="The review queue: updates waiting for your decision, oldest first (managers)",
     parameters=[
         param("area", "Area id."),
@@ -198,19 +186,15 @@ def source_detail(request, pk):
     ],
     responses=ReviewItemSerializer(many=True),
 )
-@api_view(["GET", "HEAD"])
 @permission_classes([IsManager])
 def review_queue(request):
     waiting = StatusUpdate.objects.awaiting_decision_by(request.user)
-    filterset = ReviewQueueFilter(request.query_params, queryset=waiting)
-    filterset.is_valid()
-    refuse_invalid(filterset)
+    filterset = refuse_invalid(ReviewQueueFilter(request.query_params, queryset=waiting))
     updates = with_details(filterset.qs).select_related("decided_by")
     return paginated(request, updates, ReviewItemSerializer, Oldest)
 
 
-@etag
-@extend_schema(
+@read(
     summary="Where the commitments stood on a date: counts by status, area, party and owner",
     parameters=[
         param("as_of", "A past date (YYYY-MM-DD); today when absent.", OpenApiTypes.DATE),
@@ -220,7 +204,6 @@ def review_queue(request):
     ],
     responses=inline_serializer("DashboardSnapshot", {"as_of": serializers.DateField()}),
 )
-@api_view(["GET", "HEAD"])
 def dashboard_snapshot(request):
     return Response(dashboard.snapshot_for(request))
 

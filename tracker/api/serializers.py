@@ -8,18 +8,44 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import (
+    STATUS_LABELS,
     Commitment,
     Evidence,
     Indicator,
     Measurement,
     Source,
     SourceParagraph,
-    Status,
     StatusUpdate,
 )
 
-STATUS_LABELS = dict(Status.choices)
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+# A commitment as in the list; the export (views/exports.py) has these columns too.
+COMMITMENT_SUMMARY = [
+    "title",
+    "area",
+    "parties",
+    "owner",
+    "status",
+    "status_label",
+    "progress",
+    "confidence",
+    "as_of",
+    "next_review_due",
+    "overdue",
+    "target_date",
+    "last_update_at",
+]
+
+
+def more_fields(serializer, *names):
+    """The Meta of a serializer that shows what `serializer` shows, then `names`."""
+    return type("Meta", (serializer.Meta,), {"fields": [*serializer.Meta.fields, *names]})
+
+
+def with_label(fields, *, after):
+    """`fields` with "status_label" next to the status it names."""
+    at = fields.index(after) + 1
+    return [*fields[:at], "status_label", *fields[at:]]
 
 
 @extend_schema_field({"type": "string", "nullable": True, "description": "A username."})
@@ -83,15 +109,14 @@ class SourceDetailSerializer(SourceSerializer):
     paragraphs = ParagraphSerializer(source="paragraph_slice", many=True)
     next_paragraphs = serializers.SerializerMethodField()
 
-    class Meta(SourceSerializer.Meta):
-        fields = [
-            *SourceSerializer.Meta.fields,
-            "web_url",
-            "text_added_by",
-            "text_added_at",
-            "paragraphs",
-            "next_paragraphs",
-        ]
+    Meta = more_fields(
+        SourceSerializer,
+        "web_url",
+        "text_added_by",
+        "text_added_at",
+        "paragraphs",
+        "next_paragraphs",
+    )
 
     def get_web_url(self, source) -> str:
         return web_url(self, source.get_absolute_url())
@@ -153,22 +178,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "web_url",
-            "commitment",
-            "status",
-            "status_label",
-            "previous_status",
-            "progress",
-            "confidence",
-            "assessment",
-            "assessment_html",
-            "as_of",
-            "author",
-            "created_at",
-            "review_state",
-            "decided_by",
-            "decided_at",
-            "decision_comment",
-            "revises",
+            *with_label(StatusUpdate.PUBLIC_FIELDS, after="status"),
             "evidence",
         ]
 
@@ -211,24 +221,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Commitment
-        fields = [
-            "reference",
-            "url",
-            "web_url",
-            "title",
-            "area",
-            "parties",
-            "owner",
-            "status",
-            "status_label",
-            "progress",
-            "confidence",
-            "as_of",
-            "next_review_due",
-            "overdue",
-            "target_date",
-            "last_update_at",
-        ]
+        fields = ["reference", "url", "web_url", *COMMITMENT_SUMMARY]
 
     def get_url(self, commitment) -> str:
         return web_url(self, reverse("api-commitment-detail", args=[commitment.reference]))
@@ -293,20 +286,19 @@ class CommitmentDetailSerializer(CommitmentSerializer):
     indicators = IndicatorSerializer(many=True, source="indicator_list")
     updates = serializers.SerializerMethodField()
 
-    class Meta(CommitmentSerializer.Meta):
-        fields = [
-            *CommitmentSerializer.Meta.fields,
-            "description",
-            "event",
-            "parent",
-            "children",
-            "assignees",
-            "review_cadence_days",
-            "official_update",
-            "pending_updates",
-            "indicators",
-            "updates",
-        ]
+    Meta = more_fields(
+        CommitmentSerializer,
+        "description",
+        "event",
+        "parent",
+        "children",
+        "assignees",
+        "review_cadence_days",
+        "official_update",
+        "pending_updates",
+        "indicators",
+        "updates",
+    )
 
     def get_children(self, commitment) -> list[str]:
         return [child.reference for child in commitment.child_list]
@@ -320,5 +312,4 @@ class ReviewItemSerializer(StatusUpdateSerializer):
     commitment_title = serializers.CharField(source="commitment.title")
     area = serializers.CharField(source="commitment.area.slug")
 
-    class Meta(StatusUpdateSerializer.Meta):
-        fields = [*StatusUpdateSerializer.Meta.fields, "commitment_title", "area"]
+    Meta = more_fields(StatusUpdateSerializer, "commitment_title", "area")

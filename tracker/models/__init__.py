@@ -6,6 +6,7 @@ from .audit import AuditAction, AuditEvent
 from .choices import (
     EARLIEST_DATE,
     STATUS_DEFINITIONS,
+    STATUS_LABELS,
     STATUS_RANKS,
     Confidence,
     Status,
@@ -27,6 +28,7 @@ __all__ = [
     "EARLIEST_DATE",
     "MANAGERS",
     "STATUS_DEFINITIONS",
+    "STATUS_LABELS",
     "STATUS_RANKS",
     "Area",
     "AuditAction",

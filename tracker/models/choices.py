@@ -56,6 +56,7 @@ STATUS_DEFINITIONS = {
     Status.FULFILLED: "What was promised has been delivered in full.",
     Status.BROKEN: "The commitment has been abandoned, reversed or clearly contradicted.",
 }
+STATUS_LABELS = dict(Status.choices)
 STATUS_RANKS = {
     Status.NOT_ASSESSED: None,
     Status.BROKEN: 0,

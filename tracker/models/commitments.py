@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from .. import derived, limits
 from .choices import Confidence, Status, choices_condition
-from .fields import valid_choice
+from .fields import person, valid_choice
 from .reference import Area, Event, Party
 
 
@@ -40,14 +40,7 @@ class Commitment(models.Model):
         Event, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
     )
     parties = models.ManyToManyField(Party, through="CommitmentParty", related_name="commitments")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="owned_commitments",
-        help_text="The responsible analyst.",
-    )
+    owner = person("owned_commitments", help_text="The responsible analyst.")
     assignees = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

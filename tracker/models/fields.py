@@ -21,3 +21,16 @@ def user_stamp():
         related_name="+",
         editable=False,
     )
+
+
+def person(related_name, **options):
+    """A user a row names (its owner, author, decider): optional, and never deleted from
+    under the row (PROTECT)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        **options,
+    )

@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .fields import valid_choice
+
 
 class ImportState(models.TextChoices):
     CHECKING = "checking", "Checking"
@@ -52,10 +54,7 @@ class ImportFile(models.Model):
             models.Index(fields=["uploaded_by", "-created_at"], name="tracker_import_mine_idx")
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(state__in=ImportState.values),
-                name="tracker_importfile_state_valid",
-            ),
+            valid_choice("state", ImportState, "tracker_importfile_state_valid"),
         ]
 
     def __str__(self):

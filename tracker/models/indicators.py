@@ -2,12 +2,11 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from .commitments import Commitment
-from .fields import valid_choice
+from .fields import person, valid_choice
 from .reference import Source
 
 
@@ -63,9 +62,7 @@ class Measurement(models.Model):
     )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="measurements")
     note = models.CharField(max_length=300, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = person("+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -1,6 +1,5 @@
 """Status updates, their evidence, and the periods of each official status."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -11,7 +10,7 @@ from ..markup import render_markdown
 from ..people import display_name
 from .choices import Confidence, Status
 from .commitments import Commitment
-from .fields import valid_choice
+from .fields import person, valid_choice
 from .reference import Party, Source
 
 
@@ -77,26 +76,13 @@ class StatusUpdate(models.Model):
     # The assessment's Markdown rendered once, when it is written (see markup.py).
     assessment_html = models.TextField(blank=True, editable=False)
     as_of = models.DateField(help_text="When the situation was observed.")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="status_updates",
-        help_text="Empty for imported seed data.",
-    )
+    author = person("status_updates", help_text="Empty for imported seed data.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     review_state = models.CharField(
         max_length=10, choices=ReviewState.choices, default=ReviewState.SUBMITTED
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="decided_updates",
-    )
+    decided_by = person("decided_updates")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True, max_length=limits.DECISION_COMMENT)
     # A revision of a returned update, or a correction of an accepted one.
@@ -107,6 +93,25 @@ class StatusUpdate(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     objects = StatusUpdateQuerySet.as_manager()
+
+    # The fields the API, the admin and the benchmark's bulk writer list, in this order.
+    PUBLIC_FIELDS = (
+        "commitment",
+        "status",
+        "previous_status",
+        "progress",
+        "confidence",
+        "assessment",
+        "assessment_html",
+        "as_of",
+        "author",
+        "created_at",
+        "review_state",
+        "decided_by",
+        "decided_at",
+        "decision_comment",
+        "revises",
+    )
 
     class Meta:
         ordering = ["-as_of", "-created_at", "-id"]

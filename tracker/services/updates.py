@@ -62,7 +62,7 @@ def check_status_update(*, official_status, status, as_of, has_evidence):
         )
 
 
-# Long (about 65 lines, a third of them the signature and the new row's fields): the replay
+# Long (about 65 lines, a third of them the signature and the submitted content): the replay
 # check, the lock, the rules and the save read best in this order.
 @transaction.atomic
 def record_status_update(
@@ -83,12 +83,15 @@ def record_status_update(
     Returns (update, created). The author's key on this commitment posted again with the
     same content returns the first update; with different content it is refused.
     """
-    submitted = {
+    content = {
         "status": status,
         "confidence": confidence,
         "as_of": as_of,
         "progress": progress,
         "assessment": assessment,
+    }
+    submitted = {
+        **content,
         "revises_id": revises.pk if revises else None,
         "quotes": [item.quote for item in evidence],
     }
@@ -110,13 +113,9 @@ def record_status_update(
     accept_now = access.records_directly(author)
     now = timezone.now()
     update = StatusUpdate(
+        **content,
         commitment=commitment,
-        status=status,
         previous_status=commitment.current_status,
-        progress=progress,
-        confidence=confidence,
-        assessment=assessment,
-        as_of=as_of,
         author=author,
         created_at=now,
         revises=revises,

@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET
 from .. import audit
 from ..access import deny, has_role, role_required
 from ..api.authentication import token_readable, without_token
+from ..api.serializers import COMMITMENT_SUMMARY
 from ..dashboard import queries
 from ..dashboard.forms import DashboardForm
-from ..models import AuditAction, CommitmentParty, Status, StatusUpdate
+from ..models import STATUS_LABELS, AuditAction, CommitmentParty, Status, StatusUpdate
 from ..people import display_name
 
 CHUNK = 2000
@@ -39,7 +40,6 @@ CHUNK = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 SKIPPED_BEFORE_FORMULA = "\ufeff\u200b\u200c\u200d\u2060 \u00a0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_LABELS = dict(Status.choices)
 
 
 def spreadsheet_safe(value):
@@ -184,19 +184,7 @@ def _commitments(scope):
 # The import (tracker/imports/) reads these same columns back.
 COMMITMENT_COLUMNS = [
     "reference",
-    "title",
-    "area",
-    "parties",
-    "owner",
-    "status",
-    "status_label",
-    "progress",
-    "confidence",
-    "as_of",
-    "next_review_due",
-    "overdue",
-    "target_date",
-    "last_update_at",
+    *COMMITMENT_SUMMARY,
     "url",
     "description",
     "event",

@@ -1,35 +1,28 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tracker import backups
 
+from ..backup_command import BackupFileCommand
 
-class Command(BaseCommand):
+
+class Command(BackupFileCommand):
     help = (
         "Load a backup written by `manage.py backup` into an empty, migrated database, "
         "all or nothing. Refuses a database that holds any data."
     )
+    path_help = "A file written by `manage.py backup`."
+    progress_mark = "…"
+    summary = "Restored {rows} rows of {models} models and {files} media files from {path}."
 
-    def add_arguments(self, parser):
-        parser.add_argument("path", help="A file written by `manage.py backup`.")
-
-    def handle(self, *args, path, verbosity, **options):
-        def progress(label, rows):
-            if verbosity >= 2:
-                self.stdout.write(f"  {label}: {rows}…")
-
+    def run(self, path, *, progress, verbosity):
         try:
             counts = backups.restore(path, progress=progress)
-            files = counts.pop(backups.MEDIA)
         except backups.RestoreRefused as exc:
             raise CommandError(str(exc)) from exc
         except FileNotFoundError as exc:
             raise CommandError(f"No backup at {path}.") from exc
         if verbosity >= 2:
             for label, rows in counts.items():
-                self.stdout.write(f"  {label}: {rows}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Restored {sum(counts.values())} rows of {len(counts)} models and {files} "
-                f"media files from {path}."
-            )
-        )
+                if label != backups.MEDIA:
+                    self.stdout.write(f"  {label}: {rows}")
+        return counts
