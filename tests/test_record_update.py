@@ -345,6 +345,34 @@ def test_each_rendered_form_carries_a_fresh_idempotency_key(signed_in, commitmen
 # HTMX: one response updates the timeline, the status header and the form
 
 
+def test_htmx_success_rerenders_its_regions_in_constant_queries(
+    settings, signed_in, commitment, analyst, source, django_assert_num_queries
+):
+    settings.TRACKER_REVIEW_REQUIRED = False
+
+    # Reading: session, user, groups; the commitment; recent sources and parties for the
+    # form; the chosen source, twice (the field, the quote check). Writing (savepoints
+    # counted): savepoint, the idempotency key, the commitment locked, savepoint, the update,
+    # release, its evidence, last_update_at, savepoint, the commitment and its official
+    # update, current_* written, its periods deleted and written, release, the audit event,
+    # release. Re-rendering the header, the form and the timeline: the commitment, its
+    # parties, its assignees, the timeline, its evidence, the pending count, recent sources
+    # and parties for the fresh form, the navigation's counters. Not the sub-commitments,
+    # statements, indicators or follows: those regions are not re-rendered.
+    def post(key):
+        data = post_data(evidence=[with_source(source)], key=key)
+        with django_assert_num_queries(34):
+            response = signed_in.post(url(commitment), data, **HTMX)
+        assert "Your update was recorded" in response.content.decode()
+
+    post("k-first")
+    for _ in range(30):
+        factories.record(commitment, author=analyst, status=Status.IN_PROGRESS)
+        factories.make_commitment(parent=commitment)
+    factories.make_indicator(commitment)
+    post("k-second")
+
+
 def test_htmx_success_updates_timeline_header_and_resets_the_form(
     settings, signed_in, commitment, source
 ):

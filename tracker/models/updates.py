@@ -137,7 +137,13 @@ class StatusUpdate(models.Model):
             ),
             # The review queue, oldest first.
             models.Index(fields=["review_state", "created_at"], name="tracker_upd_queue_idx"),
-            models.Index(fields=["author", "review_state"], name="tracker_upd_author_idx"),
+            # An author's updates by review state; the returned list walks it newest
+            # decision first and stops after a page, instead of reading every returned
+            # update in the system through tracker_upd_state_decided_idx (bench/README.md).
+            models.Index(
+                fields=["author", "review_state", "-decided_at", "-id"],
+                name="tracker_upd_author_idx",
+            ),
         ]
         constraints = [
             valid_choice("status", Status, "tracker_update_status_valid"),

@@ -171,28 +171,37 @@ def timeline_page(user, commitment, page):
     }
 
 
+def regions_context(request, commitment, *, page=1):
+    """What the status header, the update form and the timeline show: the regions that a
+    posted update re-renders, without the rest of the page's queries."""
+    user = request.user
+    return {
+        "commitment": commitment,
+        **timeline_page(user, commitment, page),
+        "pending_count": commitment.status_updates.submitted().count(),
+        "can_update": access.can_record(user, commitment),
+        "records_directly": access.records_directly(user),
+        "today": timezone.localdate(),
+    }
+
+
 def page_context(request, commitment, **extra):
     """Everything the commitment page shows; `extra` overrides (bound forms, flashes)."""
     user = request.user
-    can_update = access.can_record(user, commitment)
     page = history_page(request) if request.method == "GET" else 1
+    context = regions_context(request, commitment, page=page)
+    can_update = context["can_update"]
     children = list(commitment.children.order_by("reference"))
     source_choices = recent_source_choices() if can_update else None
     parties = list(commitment.commitment_parties.all())
-    context = {
-        "commitment": commitment,
+    context |= {
         "delivering": [cp.party for cp in parties if cp.must_deliver],
         "also_bound": [cp.party for cp in parties if not cp.must_deliver],
         "statements": statements.party_statements(commitment, [cp.party for cp in parties]),
         "assignees": list(commitment.assignees.all()),
-        **timeline_page(user, commitment, page),
-        "pending_count": commitment.status_updates.submitted().count(),
         "children": children,
         "roll_up": roll_up(children),
-        "can_update": can_update,
         "can_edit": access.can_edit(user, commitment),
-        "records_directly": access.records_directly(user),
-        "today": timezone.localdate(),
         "nav_section": "commitments",
         **follow_context(user, commitment),
     }
@@ -285,7 +294,12 @@ def record_update(request, reference):
             flash = update_flash(update, created)
             if is_swap(request):
                 commitment = commitment_page_queryset().get(pk=commitment.pk)
-                context = page_context(request, commitment, flash=flash, new_update=update)
+                context = regions_context(request, commitment)
+                # A fresh form, its source choices read again: the post may have added one.
+                context["form"], context["formset"] = update_forms(
+                    request, commitment, source_choices=recent_source_choices()
+                )
+                context |= {"flash": flash, "new_update": update}
                 return render_page(
                     request,
                     "tracker/commitment_detail.html",
