@@ -58,16 +58,7 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
     (`tallies`), put into weeks at once: 2 ms for a year where the periods took 24.
     """
     start = until - dt.timedelta(weeks=weeks)
-    periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
     parts = {
-        "started": periods.filter(valid_from__gt=start, valid_from__lte=until)
-        .values_list("valid_from", "status")
-        .annotate(n=Count("*"))
-        .query.sql_with_params(),
-        "ended": periods.filter(valid_to__gt=start, valid_to__lte=until)
-        .values_list("valid_to", "status")
-        .annotate(n=Count("*"))
-        .query.sql_with_params(),
         "created": scope.commitments()
         .filter(
             created_at__gte=start_of_day(start + ONE_DAY),
@@ -84,10 +75,23 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
     else:
         week = "(CAST(%s AS DATE) - {day}) / 7"  # date - date is a number of days
     kept = []  # unfiltered, the periods started and ended: a few rows a day, put into weeks
-    if not scope:
-        kinds = ("started", "ended")
-        kept = [tallies.trend_weeks(kind, week.format(day="day"), start, until) for kind in kinds]
-        parts = {kind: part for kind, part in parts.items() if kind not in kinds}
+    if scope:
+        periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
+        parts["started"] = (
+            periods.filter(valid_from__gt=start, valid_from__lte=until)
+            .values_list("valid_from", "status")
+            .annotate(n=Count("*"))
+            .query.sql_with_params()
+        )
+        parts["ended"] = (
+            periods.filter(valid_to__gt=start, valid_to__lte=until)
+            .values_list("valid_to", "status")
+            .annotate(n=Count("*"))
+            .query.sql_with_params()
+        )
+    else:
+        day = week.format(day="day")
+        kept = [tallies.trend_weeks(kind, day, start, until) for kind in ("started", "ended")]
     ctes, selects, params = [], [], []
     for kind, (sql, part_params) in parts.items():
         ctes.append(f"{kind} (day, status, n) AS ({sql})")

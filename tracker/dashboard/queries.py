@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..people import display_name
 from . import tallies
+from .tallies import as_date
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -63,13 +64,6 @@ STATUS_ORDER = [
 def start_of_day(day):
     """The first instant of a local date, as an aware datetime."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def as_date(value):
-    """A date from a raw cursor (SQLite gives text)."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,6 +30,7 @@ commitment's area, owner, status or review date or the parties it binds, whoever
 import datetime as dt
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
 
 TABLE = "tracker_statustally"
 DAY_TABLE = "tracker_statustally_day"
@@ -204,8 +205,6 @@ COLUMNS = "(dimension, key, status, day, n, overdue)"
 
 def refresh(*, day=None, using=DEFAULT_DB_ALIAS):
     """Count every tally afresh against `day` (today), in one transaction."""
-    from django.utils import timezone
-
     day = day or timezone.localdate()
     db = connections[using]
     params = [day] * 6
@@ -287,6 +286,7 @@ READ = f"""
 
 
 def as_date(value):
+    """A date from a raw cursor (SQLite gives text)."""
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])

@@ -118,9 +118,23 @@ class BreakdownRow:
     label: str
     url: str | None  # the list filtered to the row (None: the list cannot filter on it)
     cells: tuple  # ((status, n, url or None), ...)
+    total: int
+    overdue: int
     overdue_url: str | None
-    counts: tuple  # what the cells show: ((n, url or None), ...): total, each status, overdue
-    bar: tuple  # (charts.Segment, ...)
+
+    @property
+    def counts(self):
+        """What the cells show, each with its link: total, one per status, overdue."""
+        return (
+            (self.total, self.url),
+            *((n, url) for _status, n, url in self.cells),
+            (self.overdue, self.overdue_url),
+        )
+
+    @property
+    def bar(self):
+        """The distribution bar's segments (drawn only when the row is not remembered)."""
+        return charts.stacked_bar({status: n for status, n, _ in self.cells}, width=100)
 
 
 def breakdown_rows(links, dimension, options, tallies, none_label=None):
@@ -147,14 +161,9 @@ def breakdown_rows(links, dimension, options, tallies, none_label=None):
                 label=option.label if option else none_label,
                 url=url,
                 cells=tuple(cells),
+                total=tally.total,
+                overdue=tally.overdue,
                 overdue_url=overdue_url,
-                # Total, a count per status, overdue, each with its link (or None).
-                counts=(
-                    (tally.total, url),
-                    *((n, cell_url) for _status, n, cell_url in cells),
-                    (tally.overdue, overdue_url),
-                ),
-                bar=tuple(charts.stacked_bar(tally.counts, width=100)),
             )
         )
     rows.sort(key=lambda row: (row.label == none_label, row.label.lower()))
