@@ -26,8 +26,12 @@ class RememberedSelect(forms.Select):
     more than the page's queries (bench/README.md)."""
 
     def render(self, name, value, attrs=None, renderer=None):
+        values, choices = tuple(self.format_value(value)), tuple(self.choices)
+        if not {str(v) for v, _ in choices}.issuperset(values):
+            # Not one of the options (a bad query string): drawn, never remembered.
+            return super().render(name, value, attrs, renderer)
         attrs = tuple(sorted(self.build_attrs(self.attrs, attrs).items()))
-        return _select_html(name, tuple(self.format_value(value)), attrs, tuple(self.choices))
+        return _select_html(name, values, attrs, choices)
 
 
 def _filter(label, invalid):
