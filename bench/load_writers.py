@@ -621,7 +621,9 @@ def check(run, inspected, log):
         problems.append(f'"database is locked" {locked} times in the server log')
     tracebacks = log.count("Traceback")
     if tracebacks:
-        problems.append(f"{tracebacks} tracebacks in the server log")
+        # The first one whole (its last lines name the cause): a rare race cannot be rerun.
+        first = log[log.index("Traceback") :][:3000]
+        problems.append(f"{tracebacks} tracebacks in the server log; the first:\n{first}")
     if not inspected["integrity"]["clean"]:
         problems.append(
             f"verify_integrity: {inspected['integrity']['drifted']} commitments drifted: "
