@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from .. import access, limits, services
+from .. import access, fragments, limits, services
 from ..access import commitment_for_update, is_analyst, role_required
 from ..filters import CommitmentFilter
 from ..forms import (
@@ -66,13 +66,20 @@ def commitment_list(request):
     if page.number > 1:
         params.append(("page", page.number))
     url = reverse("commitment-list") + (f"?{urlencode(params)}" if params else "")
+    today = timezone.localdate()
+    commitments = list(page.object_list)
     context = {
         "filter": filterset,
         "page": page,
-        "commitments": page.object_list,
+        "commitments": commitments,
+        "rows": fragments.render(
+            "commitments/rows",
+            commitments=commitments,
+            path_to=fragments.PathTo("commitment-detail"),
+            today=today,
+        ),
         "notices": notices,
         "filtered": bool(filterset.active_params()),
-        "today": timezone.localdate(),
         "nav_section": "commitments",
         "may_create": access.may_create_commitments(request.user),
     }
@@ -152,7 +159,7 @@ def history_page(request):
         return 1
 
 
-def timeline_page(user, commitment, page):
+def timeline_page(user, commitment, page, *, new_update=None):
     """One page of the status history, newest first, and whether older updates remain.
 
     A commitment may have a thousand updates: the page renders them a page at a time.
@@ -163,21 +170,29 @@ def timeline_page(user, commitment, page):
     for update in updates:
         update.may_review = access.can_review(user, update)
         update.may_revise = access.can_revise(user, update, commitment)
+    timeline = updates[:TIMELINE_PAGE]
     return {
-        "timeline": updates[:TIMELINE_PAGE],
+        "timeline": timeline,
+        "timeline_items": fragments.render(
+            "commitments/timeline",
+            updates=timeline,
+            new_update_pk=new_update.pk if new_update else None,
+            commitment_url=commitment.get_absolute_url(),
+            review_queue_url=reverse("review-queue"),
+        ),
         "history_page": page,
         "timeline_more": len(updates) > TIMELINE_PAGE,
         "timeline_next": page + 1,
     }
 
 
-def regions_context(request, commitment, *, page=1):
+def regions_context(request, commitment, *, page=1, new_update=None):
     """What the status header, the update form and the timeline show: the regions that a
     posted update re-renders, without the rest of the page's queries."""
     user = request.user
     return {
         "commitment": commitment,
-        **timeline_page(user, commitment, page),
+        **timeline_page(user, commitment, page, new_update=new_update),
         "pending_count": commitment.status_updates.submitted().count(),
         "can_update": access.can_record(user, commitment),
         "records_directly": access.records_directly(user),
@@ -294,12 +309,12 @@ def record_update(request, reference):
             flash = update_flash(update, created)
             if is_swap(request):
                 commitment = commitment_page_queryset().get(pk=commitment.pk)
-                context = regions_context(request, commitment)
+                context = regions_context(request, commitment, new_update=update)
                 # A fresh form, its source choices read again: the post may have added one.
                 context["form"], context["formset"] = update_forms(
                     request, commitment, source_choices=recent_source_choices()
                 )
-                context |= {"flash": flash, "new_update": update}
+                context["flash"] = flash
                 return render_page(
                     request,
                     "tracker/commitment_detail.html",

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
+from django.template.backends.utils import csrf_input
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import services
+from .. import fragments, services
 from ..access import can_review, can_review_updates, deny, role_required, sees_returned_updates
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
@@ -17,6 +18,21 @@ from ..models import Evidence, StatusUpdate
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
 PAGE_SIZE = 20
+
+
+def queue_cards(request, updates, *, error=None, comment="", decision=None):
+    """The review queue's cards, each with its decision forms (templates/jinja2/review/)."""
+    return fragments.render(
+        "review/cards",
+        updates=updates,
+        path_to=fragments.PathTo("commitment-detail"),
+        accept_to=fragments.PathTo("review-accept"),
+        return_to=fragments.PathTo("review-return"),
+        csrf_input=csrf_input(request),
+        error=error,
+        comment=comment,
+        decision=decision,
+    )
 
 
 def with_details(updates):
@@ -39,7 +55,14 @@ def review_queue(request):
     updates = filterset.qs if filterset.is_valid() else waiting
     updates = with_details(updates).order_by("created_at", "id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "nav_section": "review"}
+    page_updates = list(page.object_list)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "updates": page_updates,
+        "cards": queue_cards(request, page_updates),
+        "nav_section": "review",
+    }
     return render_page(request, "tracker/review_queue.html", context, fragment="queue")
 
 
@@ -77,11 +100,11 @@ def decide(request, pk, *, accept):
     if error:
         # 409: someone else decided first; 422: the comment is missing or invalid.
         status = 422 if update.is_pending else 409
+    comment = request.POST.get("comment", "")[:5000]
+    decision = "accept" if accept else "return"
     context = {
         "update": update,
-        "error": error,
-        "comment": request.POST.get("comment", "")[:5000],
-        "decision": "accept" if accept else "return",
+        "cards": queue_cards(request, [update], error=error, comment=comment, decision=decision),
         "swap": is_swap(request),
     }
     if is_swap(request):
@@ -115,4 +138,9 @@ def returned_updates(request):
     updates = with_details(updates).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render_page(request, "tracker/returned.html", {"page": page, "nav_section": "returned"})
+    page_updates = list(page.object_list)
+    cards = fragments.render(
+        "review/returned", updates=page_updates, path_to=fragments.PathTo("commitment-detail")
+    )
+    context = {"page": page, "updates": page_updates, "cards": cards, "nav_section": "returned"}
+    return render_page(request, "tracker/returned.html", context)

@@ -1,0 +1,87 @@
+"""Long repeated fragments (rows, cards, timeline entries), drawn by Jinja2 templates
+compiled once.
+
+Through Django's template language a row of a list, a card of the review queue or an entry
+of a commitment's history cost 0.5-1 ms each (a dozen variable lookups, an include per piece
+of evidence): more than the page's queries (figures in bench/README.md). Jinja2 compiles a
+template to Python once, so the markup stays in templates (`templates/jinja2/<page>/`) at a
+fraction of the cost. The rest of each page is an ordinary Django template; what a user may
+do is decided by the view (`tracker/access.py`) and passed in, never guessed here.
+"""
+
+import functools
+from urllib.parse import quote
+
+import jinja2
+from django.conf import settings
+from django.template import defaultfilters
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from .people import display_name
+from .templatetags.tracker import days_since, progress_bar, status_badge
+
+
+def date(value, format_string):
+    """Django's `date` filter, in the local time zone as in a Django template."""
+    return defaultfilters.date(timezone.template_localtime(value), format_string)
+
+
+def linebreaksbr(value):
+    return defaultfilters.linebreaksbr(value, autoescape=True)
+
+
+@functools.cache
+def environment():
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(settings.BASE_DIR / "templates" / "jinja2"),
+        autoescape=True,  # as in Django: every value escaped unless marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # These return Django's SafeString, which Jinja2 honours (it has __html__).
+    env.globals["badge"] = status_badge
+    env.globals["progress_bar"] = progress_bar
+    env.filters["person"] = display_name
+    env.filters["localtime"] = timezone.localtime
+    env.filters["date"] = date
+    env.filters["days_since"] = days_since
+    env.filters["linebreaksbr"] = linebreaksbr
+    return env
+
+
+def render(name, **context):
+    """One fragment (`name`: its template under templates/jinja2/, without ".html"), as safe
+    HTML for the Django template to place."""
+    html = environment().get_template(f"{name}.html").render(**context)
+    return mark_safe(html)  # noqa: S308 - rendered with autoescape on
+
+
+@functools.lru_cache(maxsize=4096)
+def _row(name, row):
+    return environment().get_template(f"{name}.html").render(row=row)
+
+
+def render_rows(name, rows):
+    """Rows drawn one by one by `name`, each remembered by its content (a hashable tuple).
+
+    A write changes a row or two of a breakdown and the trend's latest week; the other rows
+    are the same text as before and are not drawn again (at most 4,096 rows are kept, a few
+    megabytes per process)."""
+    return mark_safe("".join(_row(name, row) for row in rows))  # noqa: S308 - autoescaped
+
+
+class PathTo:
+    """A URL with one argument, reversed once per request and formatted per row:
+    `PathTo("commitment-detail")(commitment.reference)` is its `get_absolute_url()`."""
+
+    MARKER = "9876543210"  # matches both an int and a str converter
+
+    def __init__(self, url_name):
+        self.before, self.after = reverse(url_name, args=[self.MARKER]).split(self.MARKER)
+
+    def __call__(self, value):
+        # As reverse() quotes a path argument.
+        return f"{self.before}{quote(str(value), safe="!$&'()*+,;=/~:@")}{self.after}"
