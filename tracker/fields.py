@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 
+from .dashboard import forms as dashboard_forms
+
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1  # an IntegerField on PostgreSQL: paragraph numbers, character offsets
 
@@ -71,3 +73,13 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ModelChoiceField
+
+
+class RememberedSelect(dashboard_forms.RememberedSelect):
+    """The dashboard's remembered select (drawn once per set of options and choice, then
+    given back), for a model choice field too: its options read with one query."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # iter(): tuple() of the choice iterator itself would first ask its len(), a COUNT.
+        self.choices = tuple(iter(self.choices))
+        return super().render(name, value, attrs, renderer)

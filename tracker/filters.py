@@ -70,15 +70,28 @@ class CommitmentFilter(django_filters.FilterSet):
         choices=Status.choices,
         empty_label="Any status",
         label="Status",
+        widget=safe.RememberedSelect,
     )
     area = safe.ModelChoiceFilter(
-        queryset=Area.objects.all(), to_field_name="slug", empty_label="Any area", label="Area"
+        queryset=Area.objects.all(),
+        to_field_name="slug",
+        empty_label="Any area",
+        label="Area",
+        widget=safe.RememberedSelect,
     )
     party = safe.ModelChoiceFilter(
-        field_name="parties", queryset=Party.objects.all(), empty_label="Any party", label="Party"
+        field_name="parties",
+        queryset=Party.objects.all(),
+        empty_label="Any party",
+        label="Party",
+        widget=safe.RememberedSelect,
     )
     owner = OwnerFilter(
-        queryset=owners, to_field_name="username", empty_label="Anyone", label="Owner"
+        queryset=owners,
+        to_field_name="username",
+        empty_label="Anyone",
+        label="Owner",
+        widget=safe.RememberedSelect,
     )
     mine = django_filters.BooleanFilter(
         method="only_mine", label="Only mine", widget=forms.CheckboxInput
@@ -91,6 +104,7 @@ class CommitmentFilter(django_filters.FilterSet):
         label="Sort by",
         choices=[(key, label) for key, (label, _) in SORTS.items() if key],
         empty_label=SORTS[""][0],
+        widget=safe.RememberedSelect,
     )
 
     class Meta:
@@ -164,13 +178,17 @@ class CommitmentFilter(django_filters.FilterSet):
 
 class ReviewQueueFilter(django_filters.FilterSet):
     area = safe.ModelChoiceFilter(
-        field_name="commitment__area", queryset=Area.objects.all(), empty_label="All areas"
+        field_name="commitment__area",
+        queryset=Area.objects.all(),
+        empty_label="All areas",
+        widget=safe.RememberedSelect,
     )
     analyst = safe.ModelChoiceFilter(
         field_name="author",
         queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
         empty_label="All analysts",
         label="Analyst",
+        widget=safe.RememberedSelect,
     )
 
     class Meta:
