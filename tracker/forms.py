@@ -56,10 +56,15 @@ class SourceForm(forms.Form):
         required=False,
         label="Existing source",
         empty_label="— Choose a source —",
+        widget=safe.RememberedSelect,
     )
     new_source_title = forms.CharField(max_length=500, required=False, label="Source title")
     new_source_kind = forms.ChoiceField(
-        choices=SourceKind.choices, initial=SourceKind.STATEMENT, required=False, label="Kind"
+        choices=SourceKind.choices,
+        initial=SourceKind.STATEMENT,
+        required=False,
+        label="Kind",
+        widget=safe.RememberedSelect,
     )
     new_source_publisher = forms.CharField(max_length=200, required=False, label="Publisher")
     new_source_url = forms.URLField(
@@ -146,6 +151,7 @@ class EvidenceForm(SourceForm):
         label="Speaking for",
         empty_label="— No party —",
         help_text="The party whose position the speaker states.",
+        widget=safe.RememberedSelect,
     )
     locator = forms.CharField(
         max_length=100,
@@ -240,6 +246,7 @@ def evidence_formset(data=None, *, source_choices=None, initial=None):
 class RecordUpdateForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Status if s != Status.NOT_ASSESSED],
+        widget=safe.RememberedSelect,
     )
     progress = forms.IntegerField(
         min_value=0,
@@ -248,7 +255,9 @@ class RecordUpdateForm(forms.Form):
         label="Progress (%)",
         help_text="0–100; empty if it cannot be estimated.",
     )
-    confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.MODERATE)
+    confidence = forms.ChoiceField(
+        choices=Confidence.choices, initial=Confidence.MODERATE, widget=safe.RememberedSelect
+    )
     as_of = forms.DateField(
         label="As of",
         widget=DateInput,
