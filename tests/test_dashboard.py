@@ -15,7 +15,8 @@ from pytest_django.asserts import assertContains
 
 from tests import factories
 from tests.dashboard_world import TODAY, at, counts
-from tracker.dashboard import forms, history, overview, queries
+from tracker import fields
+from tracker.dashboard import history, overview, queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,7 @@ def test_the_attention_lists_name_each_commitment_its_date_and_owner(client, wor
 
 
 def test_the_filters_show_what_is_chosen_and_every_option_there_is(client, world):
-    """The selects are remembered by their options and choice (forms.RememberedSelect): a
+    """The selects are remembered by their options and choice (fields.RememberedSelect): a
     new choice, or a new area, shows at once."""
 
     def area_select(query=""):
@@ -226,10 +227,10 @@ def test_the_filters_show_what_is_chosen_and_every_option_there_is(client, world
     assert f'<option value="{trade.pk}">Trade</option>' in area_select()
     # A value that is none of the options is drawn but not remembered (nothing a query
     # string sends stays in memory).
-    remembered = forms._select_html.cache_info().currsize
+    remembered = fields._select_html.cache_info().currsize
     refused = area_select("?area=" + "9" * 3000)
     assert 'aria-invalid="true"' in refused and "selected" not in refused
-    assert forms._select_html.cache_info().currsize == remembered
+    assert fields._select_html.cache_info().currsize == remembered
 
 
 def test_counts_link_to_the_commitments_list_filtered_alike(client, world):

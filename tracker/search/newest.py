@@ -37,7 +37,7 @@ WINDOW = 2000
 # What fetching one match through the GIN index costs, in rows walked newest first (a random
 # heap visit against the next row of the primary key's order; measured on the 1 M data set).
 FETCH_COST = 15
-COLUMNS = "s.id, s.document, s.commitment_id, s.source_id, s.day"
+COLUMNS = "s.id, s.document, s.commitment_id, s.source_id, s.day, s.area_id, s.party_ids"
 
 
 class Statement:
