@@ -114,86 +114,156 @@ DAY_OF_CREATED = {
     "sqlite": "date({r}.created_at)",
     "postgresql": "({r}.created_at AT TIME ZONE 'UTC')::date",
 }
-# The area and party filters' columns, from the row's commitment {c} (a paragraph has none:
-# its filters go through the evidence citing its source), and on SQLite the date range's.
-# SQLite: FTS5 columns of tokens the query intersects with the words' in the index itself
-# (`a3 p7 p9`; a day as its day, month, year, decade, century and millennium, so that a
-# range is a few dozen tokens, query.date_tokens). PostgreSQL: plain columns its newest-first
-# walk reads without a join.
-AREA = "(SELECT c.area_id FROM tracker_commitment c WHERE c.id = {c})"
+# The commitments a row is of (its filters'): a commitment's, assessment's or quote's own; a
+# paragraph's, those whose evidence cites its source.
+CITING = (
+    "SELECT u.commitment_id FROM tracker_evidence e JOIN tracker_statusupdate u "
+    "ON u.id = e.status_update_id WHERE e.source_id = {source}"
+)
+COMMITMENTS_OF = {
+    "commitment": "SELECT {r}.id",
+    "assessment": "SELECT {r}.commitment_id",
+    "quote": "SELECT u.commitment_id FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id",
+    "text": CITING.format(source="{r}.source_id"),
+}
+# An index row's own commitments, when it is stamped again (in an UPDATE of the index).
+OWN_COMMITMENTS = f"SELECT {TABLE}.commitment_id UNION ALL " + CITING.format(
+    source=f"{TABLE}.source_id"
+)
+# The area and party filters' columns, from the row's commitments {cs}: on SQLite an FTS5
+# column of tokens (`a3 p7 p9`) the query intersects with the words' in the index itself;
+# on PostgreSQL arrays its newest-first walk reads in place, without a join.
 FACETS = {
     "sqlite": {
-        "facets": f"coalesce('a' || {AREA}, '') || coalesce((SELECT ' p' || "
-        "group_concat(party_id, ' p') FROM (SELECT cp.party_id FROM tracker_commitmentparty cp "
-        "WHERE cp.commitment_id = {c} ORDER BY cp.party_id)), '')",
+        "facets": "(SELECT group_concat(t, ' ') FROM (SELECT 'a' || c.area_id AS t "
+        "FROM tracker_commitment c WHERE c.id IN ({cs}) UNION SELECT 'p' || cp.party_id "
+        "FROM tracker_commitmentparty cp WHERE cp.commitment_id IN ({cs}) ORDER BY 1))",
+    },
+    "postgresql": {
+        "area_ids": "ARRAY(SELECT DISTINCT c.area_id FROM tracker_commitment c "
+        "WHERE c.id IN ({cs}) ORDER BY 1)",
+        "party_ids": "ARRAY(SELECT DISTINCT cp.party_id FROM tracker_commitmentparty cp "
+        "WHERE cp.commitment_id IN ({cs}) ORDER BY 1)",
+    },
+}
+# SQLite's date range: a day as tokens of its day, month, year, decade, century and
+# millennium, so that a range is a few dozen tokens (query.date_tokens). PostgreSQL reads
+# the day column through its (day, id) index (newest.py).
+DATES = {
+    "sqlite": {
         "dates": "'d' || replace({d}, '-', '') || ' m' || substr({d}, 1, 4) || "
         "substr({d}, 6, 2) || ' y' || substr({d}, 1, 4) || ' x' || substr({d}, 1, 3) || "
         "' c' || substr({d}, 1, 2) || ' k' || substr({d}, 1, 1)",
     },
-    "postgresql": {
-        "area_id": AREA,
-        "party_ids": "ARRAY(SELECT cp.party_id FROM tracker_commitmentparty cp "
-        "WHERE cp.commitment_id = {c} ORDER BY cp.party_id)",
-    },
+    "postgresql": {},
 }
-# A commitment's area or parties change: every row of it is stamped again.
+PARAGRAPHS_OF = f"SELECT p.id + {KINDS['text'] * SPAN} FROM tracker_sourceparagraph p "
+# Every row whose filters a commitment's area or parties give.
 ROWS_OF_COMMITMENT = (
     "SELECT {{c}} + {span0} UNION ALL SELECT u.id + {span1} FROM tracker_statusupdate u "
     "WHERE u.commitment_id = {{c}} UNION ALL SELECT e.id + {span2} FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id WHERE u.commitment_id = {{c}}"
-).format(**SPANS)
-# Values other rows copy: (name, table, watched columns, the commitment and day the copies
-# take (None: unchanged), ids of the index rows).
-COPIES = [
-    (
-        "statusupdate_quotes",
-        "tracker_statusupdate",
-        "as_of, commitment_id",
-        "NEW.commitment_id",
-        "NEW.as_of",
-        f"SELECT e.id + {KINDS['quote'] * SPAN} FROM tracker_evidence e "
-        "WHERE e.status_update_id = NEW.id",
-    ),
-    (
-        "source_paragraphs",
-        "tracker_source",
-        "published_on",
-        None,
-        "NEW.published_on",
-        f"SELECT p.id + {KINDS['text'] * SPAN} FROM tracker_sourceparagraph p "
-        "WHERE p.source_id = NEW.id",
-    ),
-    (
-        "commitment_area",
-        "tracker_commitment",
-        "area_id",
-        "NEW.id",
-        None,
-        ROWS_OF_COMMITMENT.format(c="NEW.id"),
-    ),
-]
+    "JOIN tracker_statusupdate u ON u.id = e.status_update_id WHERE u.commitment_id = {{c}} "
+    "UNION ALL {paragraphs} WHERE p.source_id IN (SELECT e.source_id FROM tracker_evidence e "
+    "JOIN tracker_statusupdate u ON u.id = e.status_update_id WHERE u.commitment_id = {{c}})"
+).format(paragraphs=PARAGRAPHS_OF, **SPANS)
+QUOTES_OF_UPDATE = (
+    f"SELECT e.id + {KINDS['quote'] * SPAN} FROM tracker_evidence e "
+    "WHERE e.status_update_id = NEW.id"
+)
 
 
 def facet_columns(vendor):
-    return ", ".join(FACETS[vendor])
+    return ", ".join([*FACETS[vendor], *DATES[vendor]])
 
 
-def facet_values(vendor, commitment, day):
-    """The filter columns' values (SQL) of a row of this commitment and day."""
-    return ", ".join(value.format(c=commitment, d=day) for value in FACETS[vendor].values())
+def restamp(vendor, ids):
+    """UPDATE giving the index rows `ids` the filters of their commitments (where changed)."""
+    values = {name: value.format(cs=OWN_COMMITMENTS) for name, value in FACETS[vendor].items()}
+    sets = ", ".join(f"{name} = {value}" for name, value in values.items())
+    names, new = ", ".join(values), ", ".join(values.values())
+    return (
+        f"UPDATE {TABLE} SET {sets} WHERE {ID[vendor]} IN ({ids}) "
+        f"AND ({names}) IS DISTINCT FROM ({new})"
+        if vendor == "postgresql"
+        else f"UPDATE {TABLE} SET {sets} WHERE {ID[vendor]} IN ({ids}) AND {names} IS NOT {new}"
+    )
 
 
-def assignments(vendor, commitment, day):
-    """SET clause giving rows this commitment and/or day (None: unchanged)."""
-    sets = []
-    if commitment is not None:
-        sets.append(f"commitment_id = {commitment}")
-    if day is not None:
-        sets.append(f"day = {day}")
-    for name, value in FACETS[vendor].items():
-        if (commitment is not None and "{c}" in value) or (day is not None and "{d}" in value):
-            sets.append(f"{name} = {value.format(c=commitment, d=day)}")
-    return ", ".join(sets)
+def copy_day(vendor, day, ids, commitment=None):
+    """UPDATE giving the index rows `ids` this day (and commitment)."""
+    sets = [f"day = {day}"] + [f"{n} = {v.format(d=day)}" for n, v in DATES[vendor].items()]
+    if commitment:
+        sets.insert(0, f"commitment_id = {commitment}")
+    return f"UPDATE {TABLE} SET {', '.join(sets)} WHERE {ID[vendor]} IN ({ids})"
+
+
+def copies(vendor):
+    """The triggers copying values into other rows' index entries: (name, table, [(event,
+    columns it watches, statements)]), statements in terms of NEW and OLD."""
+    sources_of_update = (
+        "SELECT e.source_id FROM tracker_evidence e WHERE e.status_update_id = NEW.id"
+    )
+    of_commitment = lambda row: restamp(vendor, ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"))  # noqa: E731
+    of_source = lambda row: restamp(vendor, f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id")  # noqa: E731
+    return [
+        (
+            "statusupdate_quotes",
+            "tracker_statusupdate",
+            [
+                (
+                    "UPDATE",
+                    "as_of, commitment_id",
+                    [
+                        copy_day(vendor, "NEW.as_of", QUOTES_OF_UPDATE, "NEW.commitment_id"),
+                        restamp(vendor, QUOTES_OF_UPDATE),
+                        restamp(
+                            vendor, f"{PARAGRAPHS_OF} WHERE p.source_id IN ({sources_of_update})"
+                        ),
+                    ],
+                )
+            ],
+        ),
+        (
+            "source_paragraphs",
+            "tracker_source",
+            [
+                (
+                    "UPDATE",
+                    "published_on",
+                    [
+                        copy_day(
+                            vendor,
+                            "NEW.published_on",
+                            f"{PARAGRAPHS_OF} WHERE p.source_id = NEW.id",
+                        )
+                    ],
+                )
+            ],
+        ),
+        (
+            "commitment_area",
+            "tracker_commitment",
+            [("UPDATE", "area_id", [restamp(vendor, ROWS_OF_COMMITMENT.format(c="NEW.id"))])],
+        ),
+        (
+            "parties",
+            "tracker_commitmentparty",
+            [
+                ("INSERT", None, [of_commitment("NEW")]),
+                ("DELETE", None, [of_commitment("OLD")]),
+                ("UPDATE", None, [of_commitment("OLD"), of_commitment("NEW")]),
+            ],
+        ),
+        (
+            "evidence_sources",
+            "tracker_evidence",
+            [
+                ("INSERT", None, [of_source("NEW")]),
+                ("DELETE", None, [of_source("OLD")]),
+                ("UPDATE", "source_id, status_update_id", [of_source("OLD"), of_source("NEW")]),
+            ],
+        ),
+    ]
 
 
 SQLITE_TABLE = (
@@ -205,7 +275,7 @@ SQLITE_TABLE = (
 # word common in quotes is absent from assessments, and takes the GIN index there.
 POSTGRES_TABLE = [
     f"CREATE TABLE {TABLE} (id bigint PRIMARY KEY, commitment_id bigint, source_id bigint, "
-    "day date, body text NOT NULL, area_id bigint, party_ids bigint[], "
+    "day date, body text NOT NULL, area_ids bigint[], party_ids bigint[], "
     "document tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED) "
     "PARTITION BY RANGE (id)",
     *(
@@ -229,9 +299,11 @@ def select(vendor, kind, row):
         sql = sql.format(r=row, day_of_created=day_of_created, **SPANS)
         return f"(SELECT {sql} FROM {via.format(r=row)})" if via and sql != "NULL" else sql
 
+    commitments = COMMITMENTS_OF[kind].format(r=row)
     values = [index_id.format(r=row, **SPANS), of(commitment), source.format(r=row), of(day)]
     values.append(body.format(r=row))
-    values += [of(value.format(c=commitment, d=day)) for value in FACETS[vendor].values()]
+    values += [value.format(cs=commitments) for value in FACETS[vendor].values()]
+    values += [of(value.format(d=day)) for value in DATES[vendor].values()]
     return ", ".join(values), condition.format(r=row)
 
 
@@ -256,30 +328,14 @@ def sqlite_triggers(kind):
     ]
 
 
-def restamp(vendor, commitment, day, ids):
-    """UPDATE giving the index rows `ids` this commitment and/or day (None: unchanged)."""
-    sets = assignments(vendor, commitment, day)
-    return f"UPDATE {TABLE} SET {sets} WHERE {ID[vendor]} IN ({ids})"
-
-
 def sqlite_copy_triggers():
-    triggers = [
-        f'CREATE TRIGGER "tracker_search_{name}" AFTER UPDATE OF {watched} ON "{table}" '
-        f"BEGIN {restamp('sqlite', commitment, day, ids)}; END"
-        for name, table, watched, commitment, day, ids in COPIES
+    return [
+        f'CREATE TRIGGER "tracker_search_{name}_{event.lower()}" AFTER {event}'
+        f'{f" OF {watched}" if watched else ""} ON "{table}" '
+        f"BEGIN {'; '.join(statements)}; END"
+        for name, table, events in copies("sqlite")
+        for event, watched, statements in events
     ]
-    # A party given to or taken from a commitment.
-    for event, row in (("INSERT", "NEW"), ("DELETE", "OLD"), ("UPDATE", "NEW")):
-        commitment = f"{row}.commitment_id"
-        statements = restamp("sqlite", commitment, None, ROWS_OF_COMMITMENT.format(c=commitment))
-        if event == "UPDATE":
-            old = "OLD.commitment_id"
-            statements += "; " + restamp("sqlite", old, None, ROWS_OF_COMMITMENT.format(c=old))
-        triggers.append(
-            f'CREATE TRIGGER "tracker_search_parties_{event.lower()}" AFTER {event} '
-            f'ON "tracker_commitmentparty" BEGIN {statements}; END'
-        )
-    return triggers
 
 
 def sqlite_trigger_names(cursor):
@@ -318,34 +374,23 @@ END $$"""
 
 
 def postgres_copy_triggers():
-    copies = [
-        (name, table, f"UPDATE OF {watched}", restamp("postgresql", commitment, day, ids))
-        for name, table, watched, commitment, day, ids in COPIES
-    ]
-    # A party given to or taken from a commitment.
-    parties = "; ".join(
-        f"IF TG_OP <> '{skip}' THEN "
-        + restamp(
-            "postgresql",
-            f"{row}.commitment_id",
-            None,
-            ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"),
-        )
-        + "; END IF"
-        for row, skip in (("NEW", "DELETE"), ("OLD", "INSERT"))
-    )
-    copies.append(("parties", "tracker_commitmentparty", "INSERT OR DELETE OR UPDATE", parties))
     statements = []
-    for name, table, events, sql in copies:
+    for name, table, events in copies("postgresql"):
         function = f"tracker_search_{name}"
+        body = "\n".join(
+            f"  IF TG_OP = '{event}' THEN {'; '.join(sql)}; END IF;" for event, _, sql in events
+        )
+        on = " OR ".join(
+            f"{event}{f' OF {watched}' if watched else ''}" for event, watched, _ in events
+        )
         statements += [
             f"""
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  {sql};
+{body}
   RETURN NULL;
 END $$""",
-            f'CREATE OR REPLACE TRIGGER "{function}" AFTER {events} ON "{table}" '
+            f'CREATE OR REPLACE TRIGGER "{function}" AFTER {on} ON "{table}" '
             f"FOR EACH ROW EXECUTE FUNCTION {function}()",
         ]
     return statements
@@ -421,9 +466,7 @@ def drop(using=DEFAULT_DB_ALIAS):
         elif db.vendor == "postgresql":
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
             functions = [f"tracker_search_{kind}" for kind in SOURCES]
-            functions += [f"tracker_search_{name}" for name, *_ in COPIES] + [
-                "tracker_search_parties"
-            ]
+            functions += [f"tracker_search_{name}" for name, *_ in copies(db.vendor)]
             for function in [*functions, "tracker_search_truncate"]:
                 cursor.execute(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
 

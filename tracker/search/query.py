@@ -111,42 +111,28 @@ class Filters:
 # commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
 # common word's hundreds of thousands of matches cost what a thousand do.
 CANDIDATES = 250
-# The area and party filters. A commitment's, assessment's or quote's row carries its
-# commitment's area and parties (index.FACETS): on PostgreSQL plain columns, on SQLite tokens
-# of the FTS5 query (`facets : "a3"`). A paragraph's row: its source supports, is cited by
-# evidence of, such a commitment.
-ROW_FILTERS = {"area": "{alias}.area_id = %s", "party": "%s = ANY({alias}.party_ids)"}
-TOKENS = {"area": "a{}", "party": "p{}"}
-SOURCE_FILTERS = {
-    "area": "JOIN tracker_commitment c ON c.id = u.commitment_id WHERE c.area_id = %s",
-    "party": "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id "
-    "WHERE cp.party_id = %s",
+# The area and party filters: each row carries the areas and parties of its commitments
+# (a paragraph's: those whose evidence cites its source; index.FACETS), on PostgreSQL in
+# arrays, on SQLite as tokens of the FTS5 query (`facets : "a3"`).
+ROW_FILTERS = {
+    "area": "{alias}.area_ids @> ARRAY[%s]::bigint[]",
+    "party": "{alias}.party_ids @> ARRAY[%s]::bigint[]",
 }
-SOURCE_OF = (
-    "EXISTS (SELECT 1 FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {match} "
-    "AND e.source_id = {alias}.source_id)"
-)
+TOKENS = {"area": "a{}", "party": "p{}"}
 
 
-def conditions(filters, kind, alias):
-    """The WHERE conditions of the filters for the rows of `kind` (SQL, params): on SQLite
-    only what its FTS5 query (`expression`) cannot say."""
+def conditions(filters, alias):
+    """PostgreSQL: the WHERE conditions of the filters (SQL, params). (SQLite's are all in
+    its FTS5 query, `expression`.)"""
     sql, params = [], []
-    sqlite = connection.vendor == "sqlite"
-    for name in ROW_FILTERS:
-        value = getattr(filters, name)
-        if value is None or (sqlite and kind != "text"):
-            continue
-        if kind == "text":
-            sql.append(SOURCE_OF.format(match=SOURCE_FILTERS[name], alias=alias))
-        else:
-            sql.append(ROW_FILTERS[name].format(alias=alias))
-        params.append(value)
-    if filters.date_from and not sqlite:
+    for name, condition in ROW_FILTERS.items():
+        if getattr(filters, name) is not None:
+            sql.append(condition.format(alias=alias))
+            params.append(getattr(filters, name))
+    if filters.date_from:
         sql.append(f"{alias}.day >= %s")
         params.append(filters.date_from.isoformat())
-    if filters.date_to and not sqlite:
+    if filters.date_to:
         sql.append(f"{alias}.day <= %s")
         params.append(filters.date_to.isoformat())
     return "".join(f" AND {s}" for s in sql), params
@@ -186,16 +172,15 @@ def blocks(day):
     yield day, day, f"d{month}{day.day:02d}"
 
 
-def expression(clauses, filters, kind):
+def expression(clauses, filters):
     """SQLite: the FTS5 query of the words in the text, and of the filters in the row's
     tokens (index.FACETS)."""
     parts = [f"body : ({fts5_expression(clauses)})"]
-    if kind != "text":
-        parts += [
-            f'facets : "{TOKENS[name].format(getattr(filters, name))}"'
-            for name in TOKENS
-            if getattr(filters, name) is not None
-        ]
+    parts += [
+        f'facets : "{token.format(getattr(filters, name))}"'
+        for name, token in TOKENS.items()
+        if getattr(filters, name) is not None
+    ]
     if filters.date_from or filters.date_to:
         tokens = date_tokens(filters.date_from, filters.date_to)
         parts.append("dates : (" + " OR ".join(f'"{t}"' for t in tokens) + ")")
@@ -211,13 +196,12 @@ def candidates(clauses, filters, extra):
     its doclists newest first and stops), and `extra` columns (SQL, params)."""
     arms, params = [], []
     for kind in kinds(filters):
-        where, where_params = conditions(filters, kind, "s")
         arms.append(
             f"SELECT * FROM (SELECT s.rowid AS id{extra} FROM {TABLE} s "  # noqa: S608
-            f"WHERE s.{TABLE} MATCH %s AND s.rowid BETWEEN %s AND %s{where} "
+            f"WHERE s.{TABLE} MATCH %s AND s.rowid BETWEEN %s AND %s "
             f"ORDER BY s.rowid DESC LIMIT {CANDIDATES})"
         )
-        params += [expression(clauses, filters, kind), *id_range(kind), *where_params]
+        params += [expression(clauses, filters), *id_range(kind)]
     return " UNION ALL ".join(arms), params
 
 
