@@ -254,6 +254,35 @@ def test_the_area_and_party_filters_follow_a_commitment_moved_or_given_parties(
     assert index.rows() == after
 
 
+def test_a_paragraphs_filters_follow_the_evidence_citing_its_source(client, analyst, world):
+    """A paragraph counts for the areas and parties of every commitment whose evidence cites
+    its source: a quote citing it, moved or deleted, stamps its paragraphs again."""
+    client.force_login(analyst)
+    trade, usa = world["tariffs"].area, world["tariffs"].parties.get()
+
+    def paragraphs(**filters):
+        return {t for k, t in found(client, q="tariffs or shipments", **filters) if k == "text"}
+
+    both = {"Readout · paragraph 1", "Readout · paragraph 2"}
+    assert paragraphs(area=trade.pk) == set() and paragraphs(party=usa.pk) == set()
+    update = factories.record(world["tariffs"], quote="China agreed", source=world["document"])
+    assert paragraphs(area=trade.pk) == both and paragraphs(party=usa.pk) == both
+    evidence = update.evidence.get()
+    with transaction.atomic():
+        evidence.source = factories.make_source()
+        evidence.save()
+    assert paragraphs(area=trade.pk) == set()
+    with transaction.atomic():
+        evidence.source = world["document"]
+        evidence.save()
+    assert paragraphs(area=trade.pk) == both
+    evidence.delete()
+    assert paragraphs(area=trade.pk) == set() and paragraphs(party=usa.pk) == set()
+    after = index.rows()
+    index.rebuild()
+    assert index.rows() == after
+
+
 @pytest.mark.parametrize(
     ("since", "until"),
     [

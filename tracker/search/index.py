@@ -157,113 +157,10 @@ DATES = {
     },
     "postgresql": {},
 }
-PARAGRAPHS_OF = f"SELECT p.id + {KINDS['text'] * SPAN} FROM tracker_sourceparagraph p "
-# Every row whose filters a commitment's area or parties give.
-ROWS_OF_COMMITMENT = (
-    "SELECT {{c}} + {span0} UNION ALL SELECT u.id + {span1} FROM tracker_statusupdate u "
-    "WHERE u.commitment_id = {{c}} UNION ALL SELECT e.id + {span2} FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id WHERE u.commitment_id = {{c}} "
-    "UNION ALL {paragraphs} WHERE p.source_id IN (SELECT e.source_id FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id WHERE u.commitment_id = {{c}})"
-).format(paragraphs=PARAGRAPHS_OF, **SPANS)
-QUOTES_OF_UPDATE = (
-    f"SELECT e.id + {KINDS['quote'] * SPAN} FROM tracker_evidence e "
-    "WHERE e.status_update_id = NEW.id"
-)
 
 
 def facet_columns(vendor):
     return ", ".join([*FACETS[vendor], *DATES[vendor]])
-
-
-def restamp(vendor, ids):
-    """UPDATE giving the index rows `ids` the filters of their commitments (where changed)."""
-    values = {name: value.format(cs=OWN_COMMITMENTS) for name, value in FACETS[vendor].items()}
-    sets = ", ".join(f"{name} = {value}" for name, value in values.items())
-    names, new = ", ".join(values), ", ".join(values.values())
-    return (
-        f"UPDATE {TABLE} SET {sets} WHERE {ID[vendor]} IN ({ids}) "
-        f"AND ({names}) IS DISTINCT FROM ({new})"
-        if vendor == "postgresql"
-        else f"UPDATE {TABLE} SET {sets} WHERE {ID[vendor]} IN ({ids}) AND {names} IS NOT {new}"
-    )
-
-
-def copy_day(vendor, day, ids, commitment=None):
-    """UPDATE giving the index rows `ids` this day (and commitment)."""
-    sets = [f"day = {day}"] + [f"{n} = {v.format(d=day)}" for n, v in DATES[vendor].items()]
-    if commitment:
-        sets.insert(0, f"commitment_id = {commitment}")
-    return f"UPDATE {TABLE} SET {', '.join(sets)} WHERE {ID[vendor]} IN ({ids})"
-
-
-def copies(vendor):
-    """The triggers copying values into other rows' index entries: (name, table, [(event,
-    columns it watches, statements)]), statements in terms of NEW and OLD."""
-    sources_of_update = (
-        "SELECT e.source_id FROM tracker_evidence e WHERE e.status_update_id = NEW.id"
-    )
-    of_commitment = lambda row: restamp(vendor, ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"))  # noqa: E731
-    of_source = lambda row: restamp(vendor, f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id")  # noqa: E731
-    return [
-        (
-            "statusupdate_quotes",
-            "tracker_statusupdate",
-            [
-                (
-                    "UPDATE",
-                    "as_of, commitment_id",
-                    [
-                        copy_day(vendor, "NEW.as_of", QUOTES_OF_UPDATE, "NEW.commitment_id"),
-                        restamp(vendor, QUOTES_OF_UPDATE),
-                        restamp(
-                            vendor, f"{PARAGRAPHS_OF} WHERE p.source_id IN ({sources_of_update})"
-                        ),
-                    ],
-                )
-            ],
-        ),
-        (
-            "source_paragraphs",
-            "tracker_source",
-            [
-                (
-                    "UPDATE",
-                    "published_on",
-                    [
-                        copy_day(
-                            vendor,
-                            "NEW.published_on",
-                            f"{PARAGRAPHS_OF} WHERE p.source_id = NEW.id",
-                        )
-                    ],
-                )
-            ],
-        ),
-        (
-            "commitment_area",
-            "tracker_commitment",
-            [("UPDATE", "area_id", [restamp(vendor, ROWS_OF_COMMITMENT.format(c="NEW.id"))])],
-        ),
-        (
-            "parties",
-            "tracker_commitmentparty",
-            [
-                ("INSERT", None, [of_commitment("NEW")]),
-                ("DELETE", None, [of_commitment("OLD")]),
-                ("UPDATE", None, [of_commitment("OLD"), of_commitment("NEW")]),
-            ],
-        ),
-        (
-            "evidence_sources",
-            "tracker_evidence",
-            [
-                ("INSERT", None, [of_source("NEW")]),
-                ("DELETE", None, [of_source("OLD")]),
-                ("UPDATE", "source_id, status_update_id", [of_source("OLD"), of_source("NEW")]),
-            ],
-        ),
-    ]
 
 
 SQLITE_TABLE = (
@@ -311,99 +208,6 @@ def all_columns(vendor):
     return f"{COLUMNS}, {facet_columns(vendor)}"
 
 
-def sqlite_triggers(kind):
-    table, watched, *_ = SOURCES[kind]
-    new_columns, new_condition = select("sqlite", kind, "NEW")
-    insert = (
-        f"INSERT INTO {TABLE} (rowid, {all_columns('sqlite')}) "
-        f"SELECT {new_columns} WHERE {new_condition};"
-    )
-    delete = f"DELETE FROM {TABLE} WHERE rowid = OLD.id + {KINDS[kind] * SPAN};"
-    name = f"tracker_search_{table}"
-    return [
-        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON "{table}" BEGIN {insert} END',
-        f'CREATE TRIGGER "{name}_update" AFTER UPDATE OF {watched} ON "{table}" '
-        f"BEGIN {delete} {insert} END",
-        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON "{table}" BEGIN {delete} END',
-    ]
-
-
-def sqlite_copy_triggers():
-    return [
-        f'CREATE TRIGGER "tracker_search_{name}_{event.lower()}" AFTER {event}'
-        f'{f" OF {watched}" if watched else ""} ON "{table}" '
-        f"BEGIN {'; '.join(statements)}; END"
-        for name, table, events in copies("sqlite")
-        for event, watched, statements in events
-    ]
-
-
-def sqlite_trigger_names(cursor):
-    cursor.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-        "AND name LIKE 'tracker\\_search\\_%' ESCAPE '\\'"
-    )
-    return [name for (name,) in cursor.fetchall()]
-
-
-def postgres_triggers(kind):
-    table, watched, *_ = SOURCES[kind]
-    code = KINDS[kind]
-    new_columns, new_condition = select("postgresql", kind, "NEW")
-    function = f"tracker_search_{kind}"
-    body = f"""
-CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    DELETE FROM {TABLE} WHERE id = OLD.id + {code * SPAN};
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO {TABLE} (id, {all_columns("postgresql")})
-      SELECT {new_columns} WHERE {new_condition};
-  END IF;
-  RETURN NULL;
-END $$"""
-    return [
-        body,
-        f'CREATE OR REPLACE TRIGGER "{function}" AFTER INSERT OR DELETE OR UPDATE OF {watched} '
-        f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION {function}()',
-        # `flush` and a restore's clean-up TRUNCATE; the index goes with the data.
-        f'CREATE OR REPLACE TRIGGER "{function}_truncate" AFTER TRUNCATE ON "{table}" '
-        "FOR EACH STATEMENT EXECUTE FUNCTION tracker_search_truncate()",
-    ]
-
-
-def postgres_copy_triggers():
-    statements = []
-    for name, table, events in copies("postgresql"):
-        function = f"tracker_search_{name}"
-        body = "\n".join(
-            f"  IF TG_OP = '{event}' THEN {'; '.join(sql)}; END IF;" for event, _, sql in events
-        )
-        on = " OR ".join(
-            f"{event}{f' OF {watched}' if watched else ''}" for event, watched, _ in events
-        )
-        statements += [
-            f"""
-CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{body}
-  RETURN NULL;
-END $$""",
-            f'CREATE OR REPLACE TRIGGER "{function}" AFTER {on} ON "{table}" '
-            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-        ]
-    return statements
-
-
-POSTGRES_TRUNCATE = f"""
-CREATE OR REPLACE FUNCTION tracker_search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  TRUNCATE {TABLE};
-  RETURN NULL;
-END $$"""
-
-
 def ready(db):
     existing = set(db.introspection.table_names())
     return all(SOURCES[kind][0] in existing for kind in SOURCES)
@@ -428,6 +232,8 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
     """Create the index and its triggers where missing, and fill it when empty (idempotent).
 
     An index of an earlier shape is dropped and made again."""
+    from . import triggers  # which imports this module's definitions
+
     db = connections[using]
     if db.vendor not in ("sqlite", "postgresql") or not ready(db):
         return  # migrating part-way (e.g. a test's migration history): nothing to index yet
@@ -441,14 +247,9 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
         cursor.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")
         if cursor.fetchone() is None:
             fill(cursor, db.vendor)
-        if db.vendor == "sqlite":
-            statements = [f'DROP TRIGGER IF EXISTS "{n}"' for n in sqlite_trigger_names(cursor)]
-            statements += [sql for kind in SOURCES for sql in sqlite_triggers(kind)]
-            statements += sqlite_copy_triggers()
-        else:
-            statements = [POSTGRES_GIN, POSTGRES_DAY, POSTGRES_TRUNCATE]
-            statements += [sql for kind in SOURCES for sql in postgres_triggers(kind)]
-            statements += postgres_copy_triggers()
+        statements = triggers.statements(db.vendor, cursor)
+        if db.vendor == "postgresql":
+            statements = [POSTGRES_GIN, POSTGRES_DAY, *statements]
         for sql in statements:
             cursor.execute(sql)
         if not shape and db.vendor == "postgresql":
@@ -457,17 +258,17 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
 
 def drop(using=DEFAULT_DB_ALIAS):
     """Drop the index and its triggers (a bulk load; `install` makes them again, filled)."""
+    from . import triggers  # which imports this module's definitions
+
     db = connections[using]
     with db.cursor() as cursor:
         if db.vendor == "sqlite":
-            for name in sqlite_trigger_names(cursor):
+            for name in triggers.sqlite_trigger_names(cursor):
                 cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         elif db.vendor == "postgresql":
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-            functions = [f"tracker_search_{kind}" for kind in SOURCES]
-            functions += [f"tracker_search_{name}" for name, *_ in copies(db.vendor)]
-            for function in [*functions, "tracker_search_truncate"]:
+            for function in triggers.functions():
                 cursor.execute(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
 
 
