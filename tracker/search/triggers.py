@@ -11,6 +11,7 @@ constants only (hence the file-wide S608 exemption).
 # ruff: noqa: S608
 
 from .index import (
+    CITING,
     DATES,
     FACETS,
     ID,
@@ -39,9 +40,12 @@ QUOTES_OF_UPDATE = (
 )
 
 
-def restamp(vendor, ids):
-    """UPDATE giving the index rows `ids` the filters of their commitments (where changed)."""
-    values = {name: value.format(cs=OWN_COMMITMENTS) for name, value in FACETS[vendor].items()}
+def restamp(vendor, ids, commitments=OWN_COMMITMENTS):
+    """UPDATE giving the index rows `ids` the filters of their commitments (where changed).
+
+    `commitments`: of each row, from its own columns; or, for one source's paragraphs, the
+    commitments citing it, a subquery the database then runs once, not once a paragraph."""
+    values = {name: value.format(cs=commitments) for name, value in FACETS[vendor].items()}
     sets = ", ".join(f"{name} = {value}" for name, value in values.items())
     names, new = ", ".join(values), ", ".join(values.values())
     return (
@@ -67,7 +71,11 @@ def copies(vendor):
         "SELECT e.source_id FROM tracker_evidence e WHERE e.status_update_id = NEW.id"
     )
     of_commitment = lambda row: restamp(vendor, ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"))  # noqa: E731
-    of_source = lambda row: restamp(vendor, f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id")  # noqa: E731
+    of_source = lambda row: restamp(  # noqa: E731
+        vendor,
+        f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id",
+        CITING.format(source=f"{row}.source_id"),
+    )
     return [
         (
             "statusupdate_quotes",
