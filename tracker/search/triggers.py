@@ -70,12 +70,14 @@ def copies(vendor):
     sources_of_update = (
         "SELECT e.source_id FROM tracker_evidence e WHERE e.status_update_id = NEW.id"
     )
-    of_commitment = lambda row: restamp(vendor, ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"))  # noqa: E731
-    of_source = lambda row: restamp(  # noqa: E731
-        vendor,
-        f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id",
-        CITING.format(source=f"{row}.source_id"),
-    )
+
+    def of_commitment(row):
+        return restamp(vendor, ROWS_OF_COMMITMENT.format(c=f"{row}.commitment_id"))
+
+    def of_source(row):
+        paragraphs = f"{PARAGRAPHS_OF} WHERE p.source_id = {row}.source_id"
+        return restamp(vendor, paragraphs, CITING.format(source=f"{row}.source_id"))
+
     return [
         (
             "statusupdate_quotes",
