@@ -424,3 +424,19 @@ def test_the_local_date_of_a_creation_is_the_day_where_the_user_is(db, zone):
             queries.LocalDate("created_at"), flat=True
         )
         assert day.get() == timezone.localdate(created)
+
+
+def test_what_changed_names_each_update_its_author_and_who_accepted_it(client, world):
+    def changes(query="?period=30d"):
+        page = " ".join(get(client, world.manager, query).content.decode().split())
+        part = page.split('class="changes-summary"')[1].split("</section>")[0]
+        return re.sub(r"<[^>]+>", "", part)
+
+    listed = changes()
+    assert "C1 Curb precursors" in listed
+    assert "as of 25 Feb · by Alice Analyst · accepted by Maria Manager 26 Feb, 09:00" in listed
+    assert "as of 1 Feb · by Alice Analyst · accepted by Maria Manager 2 Feb, 09:00" in listed
+    # The groups are remembered as drawn, by what they show: a new name shows at once.
+    world.alice.first_name = "Alicia"
+    world.alice.save()
+    assert "by Alicia Analyst · accepted by Maria Manager 26 Feb" in changes()
