@@ -156,10 +156,21 @@ def sqlite_triggers(kind):
     ]
 
 
+def changed(watched, vendor):
+    """The condition that an UPDATE changed one of the watched columns (SQL): `UPDATE OF`
+    fires for every column in the SET list, and Django's save() sets them all."""
+    columns = [column.strip() for column in watched.split(",")]
+    if vendor == "sqlite":
+        return " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    old, new = (", ".join(f"{row}.{c}" for c in columns) for row in ("OLD", "NEW"))
+    return f"ROW({old}) IS DISTINCT FROM ROW({new})"
+
+
 def sqlite_copy_triggers():
     return [
         f'CREATE TRIGGER "tracker_search_{name}_{event.lower()}" AFTER {event}'
         f'{f" OF {watched}" if watched else ""} ON "{table}" '
+        f"{f'WHEN {changed(watched, "sqlite")} ' if watched else ''}"
         f"BEGIN {'; '.join(statements)}; END"
         for name, table, events in copies("sqlite")
         for event, watched, statements in events
@@ -206,7 +217,10 @@ def postgres_copy_triggers():
     for name, table, events in copies("postgresql"):
         function = f"tracker_search_{name}"
         body = "\n".join(
-            f"  IF TG_OP = '{event}' THEN {'; '.join(sql)}; END IF;" for event, _, sql in events
+            f"  IF TG_OP = '{event}'"
+            f"{f' AND {changed(watched, "postgresql")}' if watched else ''} "
+            f"THEN {'; '.join(sql)}; END IF;"
+            for event, watched, sql in events
         )
         on = " OR ".join(
             f"{event}{f' OF {watched}' if watched else ''}" for event, watched, _ in events
