@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.urls import get_script_prefix, set_script_prefix
 
 from tests import factories
 from tests.factories import HTMX
@@ -379,3 +380,16 @@ def test_a_manager_is_pointed_to_the_review_queue_for_pending_updates(
     assert '<a href="/review/">Review it in the queue</a>' in item
     client.force_login(analyst)
     assert "Review it in the queue" not in page_of(client, commitment)
+
+
+def test_its_url_follows_the_reference_and_the_script_prefix(commitment):
+    # get_absolute_url remembers each URL: a new reference or prefix must still be honoured.
+    assert commitment.get_absolute_url() == f"/commitments/{commitment.reference}/"
+    commitment.reference = "RENAMED-1"
+    assert commitment.get_absolute_url() == "/commitments/RENAMED-1/"
+    before = get_script_prefix()
+    set_script_prefix("/tracker/")
+    try:
+        assert commitment.get_absolute_url() == "/tracker/commitments/RENAMED-1/"
+    finally:
+        set_script_prefix(before)

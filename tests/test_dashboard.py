@@ -15,7 +15,8 @@ from pytest_django.asserts import assertContains
 
 from tests import factories
 from tests.dashboard_world import TODAY, at, counts
-from tracker.dashboard import forms, history, overview, queries
+from tracker import fields
+from tracker.dashboard import history, overview, queries
 from tracker.models import AuditEvent, Commitment, Status
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,7 @@ def test_the_attention_lists_name_each_commitment_its_date_and_owner(client, wor
 
 
 def test_the_filters_show_what_is_chosen_and_every_option_there_is(client, world):
-    """The selects are remembered by their options and choice (forms.RememberedSelect): a
+    """The selects are remembered by their options and choice (fields.RememberedSelect): a
     new choice, or a new area, shows at once."""
 
     def area_select(query=""):
@@ -226,10 +227,10 @@ def test_the_filters_show_what_is_chosen_and_every_option_there_is(client, world
     assert f'<option value="{trade.pk}">Trade</option>' in area_select()
     # A value that is none of the options is drawn but not remembered (nothing a query
     # string sends stays in memory).
-    remembered = forms._select_html.cache_info().currsize
+    remembered = fields._select_html.cache_info().currsize
     refused = area_select("?area=" + "9" * 3000)
     assert 'aria-invalid="true"' in refused and "selected" not in refused
-    assert forms._select_html.cache_info().currsize == remembered
+    assert fields._select_html.cache_info().currsize == remembered
 
 
 def test_counts_link_to_the_commitments_list_filtered_alike(client, world):
@@ -423,3 +424,19 @@ def test_the_local_date_of_a_creation_is_the_day_where_the_user_is(db, zone):
             queries.LocalDate("created_at"), flat=True
         )
         assert day.get() == timezone.localdate(created)
+
+
+def test_what_changed_names_each_update_its_author_and_who_accepted_it(client, world):
+    def changes(query="?period=30d"):
+        page = " ".join(get(client, world.manager, query).content.decode().split())
+        part = page.split('class="changes-summary"')[1].split("</section>")[0]
+        return re.sub(r"<[^>]+>", "", part)
+
+    listed = changes()
+    assert "C1 Curb precursors" in listed
+    assert "as of 25 Feb · by Alice Analyst · accepted by Maria Manager 26 Feb, 09:00" in listed
+    assert "as of 1 Feb · by Alice Analyst · accepted by Maria Manager 2 Feb, 09:00" in listed
+    # The groups are remembered as drawn, by what they show: a new name shows at once.
+    world.alice.first_name = "Alicia"
+    world.alice.save()
+    assert "by Alicia Analyst · accepted by Maria Manager 26 Feb" in changes()

@@ -223,6 +223,98 @@ def test_dates_copied_into_the_index_follow_their_source(client, analyst, world)
     assert index.rows() == after
 
 
+def test_the_area_and_party_filters_follow_a_commitment_moved_or_given_parties(
+    client, analyst, world
+):
+    """Each row carries its commitment's area and parties (the filters need no join): moving
+    a commitment to another area, or giving it a party or taking one away, stamps all its
+    rows (commitment, assessments, quotes) again in the same transaction."""
+    client.force_login(analyst)
+    tariffs, china = world["tariffs"], world["china"]
+    drugs, trade = world["precursors"].area, tariffs.area
+    everything_of_tariffs = {"commitment", "assessment", "quote"}
+
+    def kinds(**filters):
+        return {k for k, t in found(client, q="tariff or negotiators", **filters) if "TRADE" in t}
+
+    assert kinds(area=trade.pk) == everything_of_tariffs and kinds(area=drugs.pk) == set()
+    with transaction.atomic():
+        tariffs.area = drugs
+        tariffs.save()
+    assert kinds(area=drugs.pk) == everything_of_tariffs and kinds(area=trade.pk) == set()
+    assert kinds(party=china.pk) == set()
+    tariffs.parties.add(china)
+    assert kinds(party=china.pk) == everything_of_tariffs
+    tariffs.parties.remove(china)
+    assert kinds(party=china.pk) == set()
+    # What the triggers did is what a rebuild from the tables gives.
+    tariffs.parties.add(china)
+    after = index.rows()
+    index.rebuild()
+    assert index.rows() == after
+
+
+def test_a_paragraphs_filters_follow_the_evidence_citing_its_source(client, analyst, world):
+    """A paragraph counts for the areas and parties of every commitment whose evidence cites
+    its source: a quote citing it, moved or deleted, stamps its paragraphs again."""
+    client.force_login(analyst)
+    trade, usa = world["tariffs"].area, world["tariffs"].parties.get()
+
+    def paragraphs(**filters):
+        return {t for k, t in found(client, q="tariffs or shipments", **filters) if k == "text"}
+
+    both = {"Readout · paragraph 1", "Readout · paragraph 2"}
+    assert paragraphs(area=trade.pk) == set() and paragraphs(party=usa.pk) == set()
+    update = factories.record(world["tariffs"], quote="China agreed", source=world["document"])
+    assert paragraphs(area=trade.pk) == both and paragraphs(party=usa.pk) == both
+    evidence = update.evidence.get()
+    with transaction.atomic():
+        evidence.source = factories.make_source()
+        evidence.save()
+    assert paragraphs(area=trade.pk) == set()
+    with transaction.atomic():
+        evidence.source = world["document"]
+        evidence.save()
+    assert paragraphs(area=trade.pk) == both
+    evidence.delete()
+    assert paragraphs(area=trade.pk) == set() and paragraphs(party=usa.pk) == set()
+    after = index.rows()
+    index.rebuild()
+    assert index.rows() == after
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (dt.date(2022, 1, 1), dt.date(2022, 12, 31)),
+        (dt.date(2021, 12, 31), dt.date(2023, 1, 1)),
+        (dt.date(1999, 2, 28), dt.date(2024, 2, 29)),
+        (None, dt.date(2022, 6, 15)),
+        (dt.date(2022, 6, 15), None),
+        (None, None),
+    ],
+)
+def test_a_date_range_is_the_fewest_day_month_year_tokens_covering_exactly_it(since, until):
+    """SQLite matches a date range among each row's day tokens (index.FACETS): the range's
+    tokens hold every day in it and no other."""
+    tokens = query.date_tokens(since, until)
+    assert len(tokens) == len(set(tokens)) <= 100
+    probes = [dt.date.min, dt.date.max, dt.date(2022, 1, 1), dt.date(2023, 1, 1)]
+    for edge in filter(None, (since, until)):
+        probes += [edge + dt.timedelta(days=d) for d in (-400, -32, -1, 0, 1, 32, 400)]
+    for day in probes:
+        mine = {
+            f"d{day.year:04d}{day.month:02d}{day.day:02d}",
+            f"m{day.year:04d}{day.month:02d}",
+            f"y{day.year:04d}",
+            f"x{day.year // 10:03d}",
+            f"c{day.year // 100:02d}",
+            f"k{day.year // 1000}",
+        }
+        inside = (since is None or since <= day) and (until is None or day <= until)
+        assert bool(mine & set(tokens)) == inside, (day, tokens)
+
+
 def test_only_the_newest_matches_of_each_kind_are_ranked(client, analyst, world, monkeypatch):
     """The ranking contract: each kind's newest CANDIDATES matches are ranked, best first."""
     client.force_login(analyst)

@@ -31,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from .dashboard import tallies
+from .search import index as search_index
 
 # Created by `migrate` and referred to by natural key.
 RECREATED_BY_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
@@ -226,6 +227,10 @@ def restore(path, *, using=DEFAULT_DB_ALIAS, progress=None):
 def _load(path, using, connection, counts, media, progress):
     loaded_models = set()
     with transaction.atomic(using=using):
+        # Rows come in any order (a quote before its update, a paragraph before the evidence
+        # citing its source): the search index is filled once at the end, not kept in step
+        # row by row by its triggers.
+        search_index.drop(using)
         deferred = []
         # SQLite and PostgreSQL check foreign keys at commit, so rows may come in any order
         # (a commitment points at its current update, which points back at it).
@@ -253,3 +258,4 @@ def _load(path, using, connection, counts, media, progress):
                 cursor.execute(sql)
         # Rows came in any order (a party link before its commitment): count afresh.
         tallies.rebuild(using=using)
+        search_index.install(using)

@@ -5,12 +5,12 @@ PostgreSQL's 64-bit integers when queried; these fields report it as an invalid 
 Their options come from one plain query (FetchedChoiceIterator).
 """
 
+import functools
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
-
-from .dashboard import forms as dashboard_forms
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1  # an IntegerField on PostgreSQL: paragraph numbers, character offsets
@@ -75,11 +75,22 @@ class ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ModelChoiceField
 
 
-class RememberedSelect(dashboard_forms.RememberedSelect):
-    """The dashboard's remembered select (drawn once per set of options and choice, then
-    given back), for a model choice field too: its options read with one query."""
+@functools.lru_cache(maxsize=256)
+def _select_html(name, value, attrs, choices):
+    return forms.Select(attrs=dict(attrs), choices=choices).render(name, value)
+
+
+class RememberedSelect(forms.Select):
+    """A filter's select, drawn once for each set of options, attributes and choice, then
+    given back: the dashboard's owner filter has dozens of options, and drawing them on
+    every view cost more than the page's queries; the search page's three selects took
+    longer than its search (bench/README.md)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        # iter(): tuple() of the choice iterator itself would first ask its len(), a COUNT.
-        self.choices = tuple(iter(self.choices))
-        return super().render(name, value, attrs, renderer)
+        # iter(): a model choice field's options without its COUNT query (len of choices).
+        values, choices = tuple(self.format_value(value)), tuple(iter(self.choices))
+        if not {str(v) for v, _ in choices}.issuperset(values):
+            # Not one of the options (a bad query string): drawn, never remembered.
+            return super().render(name, value, attrs, renderer)
+        attrs = tuple(sorted(self.build_attrs(self.attrs, attrs).items()))
+        return _select_html(name, values, attrs, choices)

@@ -1,8 +1,16 @@
 """How the tracker names people: the one definition of a person's display name."""
 
+# A user's columns that name_of() reads, in its order.
+NAME_COLUMNS = ("first_name", "last_name", "username")
+
+
+def name_of(first_name, last_name, username):
+    """Full name or, without one, the username, from a user's columns (a query's values)."""
+    return f"{first_name} {last_name}".strip() or username
+
 
 def display_name(user, missing=""):
     """Full name or, without one, the username; `missing` when there is no user."""
     if user is None:
         return missing
-    return user.get_full_name() or user.username
+    return name_of(user.first_name, user.last_name, user.username)

@@ -123,14 +123,16 @@ def trend_chart(points, *, width=960, height=300):
     def y(value):
         return bottom - plot_h * value / ymax
 
+    # Each week's x once, not once per band and edge (a year: 53 weeks, up to 16 edges).
+    xs = [_n(x(i)) for i in range(len(points))]
     bands, floor = [], [0] * len(points)
     for status in STATUS_ORDER:
         values = [p.counts.get(status, 0) for p in points]
         if not any(values):
             continue
         ceiling = [f + v for f, v in zip(floor, values, strict=True)]
-        upper = [f"{_n(x(i))},{_n(y(v))}" for i, v in enumerate(ceiling)]
-        lower = [f"{_n(x(i))},{_n(y(v))}" for i, v in reversed(list(enumerate(floor)))]
+        upper = [f"{xs[i]},{_n(y(v))}" for i, v in enumerate(ceiling)]
+        lower = [f"{xs[i]},{_n(y(v))}" for i, v in reversed(list(enumerate(floor)))]
         bands.append(Band(status, "M" + " L".join(upper + lower) + " Z"))
         floor = ceiling
 

@@ -1,9 +1,8 @@
 """The dashboard's form: its query string, validated; bad values are reported, never fatal."""
 
-import functools
-
 from django import forms
 
+from ..fields import RememberedSelect
 from ..models import EARLIEST_DATE
 
 PERIODS = {"yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days"}
@@ -13,25 +12,6 @@ DEFAULT_PERIOD, DEFAULT_MONTHS = "7d", 12
 # Dates before this are refused: nothing older is tracked, and date arithmetic must not
 # run off the calendar (a trend two years before 1 January 1 AD).
 EARLIEST = EARLIEST_DATE
-
-
-@functools.lru_cache(maxsize=256)
-def _select_html(name, value, attrs, choices):
-    return forms.Select(attrs=dict(attrs), choices=choices).render(name, value)
-
-
-class RememberedSelect(forms.Select):
-    """A filter's select, drawn once for each set of options, attributes and choice, then
-    given back: the owner filter has dozens of options, and drawing them on every view cost
-    more than the page's queries (bench/README.md)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        values, choices = tuple(self.format_value(value)), tuple(self.choices)
-        if not {str(v) for v, _ in choices}.issuperset(values):
-            # Not one of the options (a bad query string): drawn, never remembered.
-            return super().render(name, value, attrs, renderer)
-        attrs = tuple(sorted(self.build_attrs(self.attrs, attrs).items()))
-        return _select_html(name, values, attrs, choices)
 
 
 def _filter(label, invalid):

@@ -9,12 +9,15 @@ from django.db.models import (
     Count,
     Value,
 )
+from django.utils import timezone
 
 from ..models import (
     Status,
     StatusPeriod,
     StatusUpdate,
 )
+from ..models.commitments import commitment_url
+from ..people import NAME_COLUMNS, name_of
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -158,6 +161,30 @@ def worsened(*, since, until, scope=Scope()):
     return worse
 
 
+@dataclasses.dataclass(frozen=True)
+class ChangedCommitment:
+    reference: str
+    title: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """An accepted update as "what changed" lists it: plain values, so a group of them can
+    be remembered as drawn (fragments.render_rows) and no model instance is built."""
+
+    status: str
+    previous_status: str
+    as_of: dt.date
+    decided_at: dt.datetime  # local time
+    author: str  # display name; "" for imported seed data
+    decided_by: str
+
+    @property
+    def changes_status(self):
+        return self.status != self.previous_status
+
+
 @dataclasses.dataclass
 class Changes:
     """Accepted status updates that became known between `since` and `until` (inclusive)."""
@@ -166,11 +193,14 @@ class Changes:
     until: dt.date
     updates: int
     commitments: int
-    groups: list  # [(commitment, [update, ...])]: the latest updates, newest first
+    groups: list  # [(ChangedCommitment, (Change, ...))]: the latest updates, newest first
 
     @property
     def shown(self):
         return sum(len(updates) for _, updates in self.groups)
+
+
+PEOPLE = [f"{person}__{name}" for person in ("author", "decided_by") for name in NAME_COLUMNS]
 
 
 def status_changes(*, since, until, scope=Scope(), limit=50):
@@ -183,28 +213,30 @@ def status_changes(*, since, until, scope=Scope(), limit=50):
     totals = updates.order_by().aggregate(
         updates=Count("id"), commitments=Count("commitment", distinct=True)
     )
-    groups = {}
-    people = ["first_name", "last_name", "username"]
-    latest = (
-        updates.select_related("commitment", "author", "decided_by")
-        # Only what the dashboard shows: rows of three models are costly to build.
-        .only(
-            "commitment__reference",
-            "commitment__title",
-            "status",
-            "previous_status",
-            "as_of",
-            "decided_at",
-            *(f"{person}__{name}" for person in ("author", "decided_by") for name in people),
-        )
-        .order_by("-decided_at", "-id")
+    # Only what the dashboard shows, as values: rows of three models are costly to build.
+    latest = updates.order_by("-decided_at", "-id").values_list(
+        "commitment_id",
+        "commitment__reference",
+        "commitment__title",
+        "status",
+        "previous_status",
+        "as_of",
+        "decided_at",
+        *PEOPLE,
     )
-    for update in latest[:limit]:
-        groups.setdefault(update.commitment_id, (update.commitment, []))[1].append(update)
+    groups = {}
+    for pk, reference, title, status, previous, as_of, decided_at, *names in latest[:limit]:
+        if pk not in groups:
+            url = commitment_url(reference)
+            groups[pk] = (ChangedCommitment(reference, title, url), [])
+        author = name_of(*names[:3]) if names[2] else ""
+        decided_by = name_of(*names[3:]) if names[5] else ""
+        local = timezone.localtime(decided_at)
+        groups[pk][1].append(Change(status, previous, as_of, local, author, decided_by))
     return Changes(
         since=since,
         until=until,
         updates=totals["updates"],
         commitments=totals["commitments"],
-        groups=list(groups.values()),
+        groups=[(commitment, tuple(changes)) for commitment, changes in groups.values()],
     )

@@ -4,8 +4,24 @@ import dataclasses
 import datetime as dt
 
 from ..models import Commitment, Status
+from ..models.commitments import commitment_url
+from ..people import NAME_COLUMNS, name_of
 from .history import Changes, status_changes, status_trend, worsened
 from .queries import Scope, Snapshot, _status_since, snapshot
+
+
+@dataclasses.dataclass(frozen=True)
+class Named:
+    """A commitment a "needs attention" list names: plain values, so its line can be
+    remembered as drawn (fragments.render_rows)."""
+
+    reference: str
+    title: str
+    url: str
+    owner: str  # display name; "" when nobody owns it
+
+
+OWNER = [f"owner__{name}" for name in NAME_COLUMNS]
 
 
 @dataclasses.dataclass
@@ -16,10 +32,10 @@ class Dashboard:
     snapshot: Snapshot
     trend: list  # [TrendPoint], weekly, oldest first
     changes: Changes
-    worsened: list  # [(commitment, before, after)], at most `limit`
+    worsened: list  # [(Named, before, after)], at most `limit`
     worsened_count: int
-    at_risk: list  # [(commitment, status, since, next review due)]
-    overdue: list  # [(commitment, next review due)]
+    at_risk: list  # [(Named, status, since, next review due)]
+    overdue: list  # [(Named, next review due)]
 
     @property
     def is_past(self):
@@ -35,13 +51,17 @@ def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
     snap = snapshot(day=day, today=today, scope=scope, limit=limit)
     worse = worsened(since=since, until=until, scope=scope)
     ids = {row[0] for row in snap.at_risk + snap.overdue + worse[:limit]}
-    commitments = {
-        c.pk: c
-        for c in Commitment.objects.filter(pk__in=ids)
-        .select_related("owner")
-        .only("reference", "title", "owner__first_name", "owner__last_name", "owner__username")
+    commitments, status_since = {}, {}
+    rows = (
+        Commitment.objects.filter(pk__in=ids)
+        .order_by()
         .annotate(status_since=_status_since(day))
-    }
+        .values_list("pk", "reference", "title", "status_since", *OWNER)
+    )
+    for pk, reference, title, started, *owner in rows:
+        name = name_of(*owner) if owner[2] else ""
+        commitments[pk] = Named(reference, title, commitment_url(reference), name)
+        status_since[pk] = started
     return Dashboard(
         day=day,
         today=today,
@@ -52,7 +72,7 @@ def dashboard(*, day, today, since, until, weeks=52, scope=Scope(), limit=10):
         worsened=[(commitments[pk], Status(b), Status(a)) for pk, b, a in worse[:limit]],
         worsened_count=len(worse),
         at_risk=[
-            (commitments[pk], Status(status), commitments[pk].status_since, due)
+            (commitments[pk], Status(status), status_since[pk], due)
             for pk, status, due in snap.at_risk
         ],
         overdue=[(commitments[pk], due) for pk, due in snap.overdue],

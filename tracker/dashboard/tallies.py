@@ -295,7 +295,8 @@ def as_date(value):
 def fresh(rows, today):
     """Whether READ's rows were all counted against today (and there is a day), in not many
     more rows than counts (a bulk write appends thousands: counting afresh folds them)."""
-    days = {as_date(day) for _, _, _, first, _, _, last, _ in rows for day in (first, last)}
+    # The raw values first: a few distinct days among hundreds of rows.
+    days = {as_date(day) for day in {day for row in rows for day in (row[3], row[6])}}
     appended = sum(n for *_, n in rows) - len(rows)
     return any(row[0] == "day" for row in rows) and days == {today} and appended <= FOLD_AFTER
 

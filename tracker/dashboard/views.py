@@ -230,9 +230,9 @@ def trend_context(data):
         "fragments": {
             "trend_rows": fragments.render_rows("trend_row", rows),
             "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
-            "change_groups": fragments.render("change_groups", groups=data.changes.groups),
+            "change_groups": fragments.render_rows("change_group", data.changes.groups),
             **{
-                kind: fragments.render("attention_items", kind=kind, items=items)
+                kind: fragments.render_rows("attention_item", [(kind, item) for item in items])
                 for kind, items in (
                     ("at_risk", data.at_risk),
                     ("overdue", data.overdue),

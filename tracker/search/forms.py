@@ -15,12 +15,20 @@ class SearchForm(forms.Form):
         error_messages={"max_length": f"Searches are limited to {query.MAX_QUERY} characters."},
         help_text='All words must occur; "a phrase", -leave-out, or.',
     )
-    kind = forms.ChoiceField(choices=[("", "Everything"), *LABELS.items()], required=False)
+    kind = forms.ChoiceField(
+        choices=[("", "Everything"), *LABELS.items()], required=False, widget=safe.RememberedSelect
+    )
     area = safe.ModelChoiceField(
-        queryset=Area.objects.order_by("name"), required=False, empty_label="Any area"
+        queryset=Area.objects.order_by("name"),
+        required=False,
+        empty_label="Any area",
+        widget=safe.RememberedSelect,
     )
     party = safe.ModelChoiceField(
-        queryset=Party.objects.order_by("name"), required=False, empty_label="Any party"
+        queryset=Party.objects.order_by("name"),
+        required=False,
+        empty_label="Any party",
+        widget=safe.RememberedSelect,
     )
     date_from = forms.DateField(required=False, label="From", widget=DateInput)
     date_to = forms.DateField(required=False, label="To", widget=DateInput)

@@ -24,7 +24,10 @@ it), and it is not a model, so backups and `flush` pass it by; on a fresh instal
 empty, it is filled from the tables in one INSERT … SELECT per kind (`fill`). A bulk load
 (bench/generate.py) drops it first (`drop`) and installs it again at the end, which fills it
 in bulk and only then builds PostgreSQL's GIN and date indexes.
+
+Every piece of SQL here is made of constants only (hence the file-wide S608 exemption).
 """
+# ruff: noqa: S608
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -37,6 +40,8 @@ LABELS = {
     "quote": "Evidence quotes",
     "text": "Source text",
 }
+# The columns every row has; then each database's filter columns (FACETS), derived from the
+# row's commitment and day.
 COLUMNS = "commitment_id, source_id, day, body"
 
 
@@ -53,75 +58,121 @@ def id_range(kind):
     return KINDS[kind] * SPAN, (KINDS[kind] + 1) * SPAN - 1
 
 
-# For each kind: the table, the columns whose change re-indexes a row, the SELECT giving
-# (id, commitment_id, source_id, day, body) of row `r` (NEW in a trigger, a table alias in
-# fill), and the condition for a row to be indexed.
+# For each kind: the table, the columns whose change re-indexes a row, then for row `r` (NEW
+# in a trigger, a table alias in fill): its index id, its commitment, its source, its day and
+# its text (SQL), the condition for it to be indexed, and where its commitment and day are
+# read from (a FROM clause; `u` its status update) when not from the row itself.
 SOURCES = {
     "commitment": (
         "tracker_commitment",
         "reference, title, description, created_at",
-        "{r}.id + {span0}, {r}.id, NULL, {day_of_created}, "
+        "{r}.id + {span0}",
+        "{r}.id",
+        "NULL",
+        "{day_of_created}",
         "{r}.reference || ' ' || {r}.title || ' ' || {r}.description",
         "1 = 1",
+        None,
     ),
     "assessment": (
         "tracker_statusupdate",
         "assessment, as_of, commitment_id",
-        "{r}.id + {span1}, {r}.commitment_id, NULL, {r}.as_of, {r}.assessment",
+        "{r}.id + {span1}",
+        "{r}.commitment_id",
+        "NULL",
+        "{r}.as_of",
+        "{r}.assessment",
         "{r}.assessment <> ''",
+        None,
     ),
     "quote": (
         "tracker_evidence",
         "quote, status_update_id",
-        "{r}.id + {span2}, "
-        "(SELECT u.commitment_id FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id), "
-        "NULL, (SELECT u.as_of FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id), "
+        "{r}.id + {span2}",
+        "u.commitment_id",
+        "NULL",
+        "u.as_of",
         "{r}.quote",
         "1 = 1",
+        "tracker_statusupdate u WHERE u.id = {r}.status_update_id",
     ),
     "text": (
         "tracker_sourceparagraph",
         "text, source_id",
-        "{r}.id + {span3}, NULL, {r}.source_id, "
-        "(SELECT s.published_on FROM tracker_source s WHERE s.id = {r}.source_id), {r}.text",
+        "{r}.id + {span3}",
+        "NULL",
+        "{r}.source_id",
+        "s.published_on",
+        "{r}.text",
         "1 = 1",
+        "tracker_source s WHERE s.id = {r}.source_id",
     ),
 }
 SPANS = {f"span{code}": code * SPAN for code in KINDS.values()}
-# Values other rows copy: (name, table, watched columns, SET clause, ids of the index rows).
-COPIES = [
-    (
-        "statusupdate_quotes",
-        "tracker_statusupdate",
-        "as_of, commitment_id",
-        "commitment_id = NEW.commitment_id, day = NEW.as_of",
-        f"SELECT e.id + {KINDS['quote'] * SPAN} FROM tracker_evidence e "  # noqa: S608
-        "WHERE e.status_update_id = NEW.id",
-    ),
-    (
-        "source_paragraphs",
-        "tracker_source",
-        "published_on",
-        "day = NEW.published_on",
-        f"SELECT p.id + {KINDS['text'] * SPAN} FROM tracker_sourceparagraph p "  # noqa: S608
-        "WHERE p.source_id = NEW.id",
-    ),
-]
+ID = {"sqlite": "rowid", "postgresql": "id"}
 DAY_OF_CREATED = {
     "sqlite": "date({r}.created_at)",
     "postgresql": "({r}.created_at AT TIME ZONE 'UTC')::date",
 }
+# The commitments a row is of (its filters'): a commitment's, assessment's or quote's own; a
+# paragraph's, those whose evidence cites its source.
+CITING = (
+    "SELECT u.commitment_id FROM tracker_evidence e JOIN tracker_statusupdate u "
+    "ON u.id = e.status_update_id WHERE e.source_id = {source}"
+)
+COMMITMENTS_OF = {
+    "commitment": "SELECT {r}.id",
+    "assessment": "SELECT {r}.commitment_id",
+    "quote": "SELECT u.commitment_id FROM tracker_statusupdate u WHERE u.id = {r}.status_update_id",
+    "text": CITING.format(source="{r}.source_id"),
+}
+# An index row's own commitments, when it is stamped again (in an UPDATE of the index).
+OWN_COMMITMENTS = f"SELECT {TABLE}.commitment_id UNION ALL " + CITING.format(
+    source=f"{TABLE}.source_id"
+)
+# The area and party filters' columns, from the row's commitments {cs}: on SQLite an FTS5
+# column of tokens (`a3 p7 p9`) the query intersects with the words' in the index itself;
+# on PostgreSQL arrays its newest-first walk reads in place, without a join.
+FACETS = {
+    "sqlite": {
+        "facets": "(SELECT group_concat(t, ' ') FROM (SELECT 'a' || c.area_id AS t "
+        "FROM tracker_commitment c WHERE c.id IN ({cs}) UNION SELECT 'p' || cp.party_id "
+        "FROM tracker_commitmentparty cp WHERE cp.commitment_id IN ({cs}) ORDER BY 1))",
+    },
+    "postgresql": {
+        "area_ids": "ARRAY(SELECT DISTINCT c.area_id FROM tracker_commitment c "
+        "WHERE c.id IN ({cs}) ORDER BY 1)",
+        "party_ids": "ARRAY(SELECT DISTINCT cp.party_id FROM tracker_commitmentparty cp "
+        "WHERE cp.commitment_id IN ({cs}) ORDER BY 1)",
+    },
+}
+# SQLite's date range: a day as tokens of its day, month, year, decade, century and
+# millennium, so that a range is a few dozen tokens (query.date_tokens). PostgreSQL reads
+# the day column through its (day, id) index (newest.py).
+DATES = {
+    "sqlite": {
+        "dates": "'d' || replace({d}, '-', '') || ' m' || substr({d}, 1, 4) || "
+        "substr({d}, 6, 2) || ' y' || substr({d}, 1, 4) || ' x' || substr({d}, 1, 3) || "
+        "' c' || substr({d}, 1, 2) || ' k' || substr({d}, 1, 1)",
+    },
+    "postgresql": {},
+}
+
+
+def facet_columns(vendor):
+    return ", ".join([*FACETS[vendor], *DATES[vendor]])
+
 
 SQLITE_TABLE = (
     f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
-    "body, commitment_id UNINDEXED, source_id UNINDEXED, day UNINDEXED, "
+    "body, commitment_id UNINDEXED, source_id UNINDEXED, day UNINDEXED, facets, dates, "
     "tokenize = 'porter unicode61 remove_diacritics 2')"
 )
 # Partitioned by kind, so that each kind has its own statistics: the planner then sees that a
 # word common in quotes is absent from assessments, and takes the GIN index there.
 POSTGRES_TABLE = [
     f"CREATE TABLE {TABLE} (id bigint PRIMARY KEY, commitment_id bigint, source_id bigint, "
-    "day date, body text NOT NULL, "
+    "day date, body text NOT NULL, area_ids bigint[], party_ids bigint[], "
     "document tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED) "
     "PARTITION BY RANGE (id)",
     *(
@@ -137,86 +188,24 @@ POSTGRES_DAY = f"CREATE INDEX IF NOT EXISTS {TABLE}_day_idx ON {TABLE} (day, id)
 
 
 def select(vendor, kind, row):
-    _, _, columns, condition = SOURCES[kind]
-    day = DAY_OF_CREATED[vendor].format(r=row)
-    return columns.format(r=row, day_of_created=day, **SPANS), condition.format(r=row)
+    """The values of an index row (SQL, in the order of `all_columns`) and the condition."""
+    _, _, index_id, commitment, source, day, body, condition, via = SOURCES[kind]
+    day_of_created = DAY_OF_CREATED[vendor].format(r=row)
+
+    def of(sql):
+        sql = sql.format(r=row, day_of_created=day_of_created, **SPANS)
+        return f"(SELECT {sql} FROM {via.format(r=row)})" if via and sql != "NULL" else sql
+
+    commitments = COMMITMENTS_OF[kind].format(r=row)
+    values = [index_id.format(r=row, **SPANS), of(commitment), source.format(r=row), of(day)]
+    values.append(body.format(r=row))
+    values += [value.format(cs=commitments) for value in FACETS[vendor].values()]
+    values += [of(value.format(d=day)) for value in DATES[vendor].values()]
+    return ", ".join(values), condition.format(r=row)
 
 
-def sqlite_triggers(kind):
-    table, watched, _, _ = SOURCES[kind]
-    new_columns, new_condition = select("sqlite", kind, "NEW")
-    insert = f"INSERT INTO {TABLE} (rowid, {COLUMNS}) SELECT {new_columns} WHERE {new_condition};"
-    delete = f"DELETE FROM {TABLE} WHERE rowid = OLD.id + {KINDS[kind] * SPAN};"  # noqa: S608
-    name = f"tracker_search_{table}"
-    return [
-        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON "{table}" BEGIN {insert} END',
-        f'CREATE TRIGGER "{name}_update" AFTER UPDATE OF {watched} ON "{table}" '
-        f"BEGIN {delete} {insert} END",
-        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON "{table}" BEGIN {delete} END',
-    ]
-
-
-def sqlite_copy_trigger(name, table, watched, assignments, ids):
-    return (
-        f'CREATE TRIGGER "tracker_search_{name}" AFTER UPDATE OF {watched} ON "{table}" '  # noqa: S608
-        f"BEGIN UPDATE {TABLE} SET {assignments} WHERE rowid IN ({ids}); END"
-    )
-
-
-def sqlite_trigger_names(cursor):
-    cursor.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-        "AND name LIKE 'tracker\\_search\\_%' ESCAPE '\\'"
-    )
-    return [name for (name,) in cursor.fetchall()]
-
-
-def postgres_triggers(kind):
-    table, watched, _, _ = SOURCES[kind]
-    code = KINDS[kind]
-    new_columns, new_condition = select("postgresql", kind, "NEW")
-    function = f"tracker_search_{kind}"
-    body = f"""
-CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    DELETE FROM {TABLE} WHERE id = OLD.id + {code * SPAN};
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO {TABLE} (id, {COLUMNS}) SELECT {new_columns} WHERE {new_condition};
-  END IF;
-  RETURN NULL;
-END $$"""  # noqa: S608 - constants only
-    return [
-        body,
-        f'CREATE OR REPLACE TRIGGER "{function}" AFTER INSERT OR DELETE OR UPDATE OF {watched} '
-        f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION {function}()',
-        # `flush` and a restore's clean-up TRUNCATE; the index goes with the data.
-        f'CREATE OR REPLACE TRIGGER "{function}_truncate" AFTER TRUNCATE ON "{table}" '
-        "FOR EACH STATEMENT EXECUTE FUNCTION tracker_search_truncate()",
-    ]
-
-
-def postgres_copy_trigger(name, table, watched, assignments, ids):
-    function = f"tracker_search_{name}"
-    return [
-        f"""
-CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE {TABLE} SET {assignments} WHERE id IN ({ids});
-  RETURN NULL;
-END $$""",  # noqa: S608 - constants only
-        f'CREATE OR REPLACE TRIGGER "{function}" AFTER UPDATE OF {watched} ON "{table}" '
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-    ]
-
-
-POSTGRES_TRUNCATE = f"""
-CREATE OR REPLACE FUNCTION tracker_search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  TRUNCATE {TABLE};
-  RETURN NULL;
-END $$"""
+def all_columns(vendor):
+    return f"{COLUMNS}, {facet_columns(vendor)}"
 
 
 def ready(db):
@@ -236,13 +225,15 @@ def current(db, cursor):
             [TABLE, TABLE],
         )
     columns = {name for (name,) in cursor.fetchall()}
-    return "source_id" in columns if columns else None
+    return set(FACETS[db.vendor]) <= columns if columns else None
 
 
 def install(using=DEFAULT_DB_ALIAS, **kwargs):
     """Create the index and its triggers where missing, and fill it when empty (idempotent).
 
     An index of an earlier shape is dropped and made again."""
+    from . import triggers  # which imports this module's definitions
+
     db = connections[using]
     if db.vendor not in ("sqlite", "postgresql") or not ready(db):
         return  # migrating part-way (e.g. a test's migration history): nothing to index yet
@@ -253,17 +244,12 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
         if not shape:
             for sql in [SQLITE_TABLE] if db.vendor == "sqlite" else POSTGRES_TABLE:
                 cursor.execute(sql)
-        cursor.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")  # noqa: S608
+        cursor.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")
         if cursor.fetchone() is None:
             fill(cursor, db.vendor)
-        if db.vendor == "sqlite":
-            statements = [f'DROP TRIGGER IF EXISTS "{n}"' for n in sqlite_trigger_names(cursor)]
-            statements += [sql for kind in SOURCES for sql in sqlite_triggers(kind)]
-            statements += [sqlite_copy_trigger(*copy) for copy in COPIES]
-        else:
-            statements = [POSTGRES_GIN, POSTGRES_DAY, POSTGRES_TRUNCATE]
-            statements += [sql for kind in SOURCES for sql in postgres_triggers(kind)]
-            statements += [sql for copy in COPIES for sql in postgres_copy_trigger(*copy)]
+        statements = triggers.statements(db.vendor, cursor)
+        if db.vendor == "postgresql":
+            statements = [POSTGRES_GIN, POSTGRES_DAY, *statements]
         for sql in statements:
             cursor.execute(sql)
         if not shape and db.vendor == "postgresql":
@@ -272,38 +258,39 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
 
 def drop(using=DEFAULT_DB_ALIAS):
     """Drop the index and its triggers (a bulk load; `install` makes them again, filled)."""
+    from . import triggers  # which imports this module's definitions
+
     db = connections[using]
     with db.cursor() as cursor:
         if db.vendor == "sqlite":
-            for name in sqlite_trigger_names(cursor):
+            for name in triggers.sqlite_trigger_names(cursor):
                 cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         elif db.vendor == "postgresql":
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-            functions = [f"tracker_search_{kind}" for kind in SOURCES]
-            functions += [f"tracker_search_{name}" for name, *_ in COPIES]
-            for function in [*functions, "tracker_search_truncate"]:
+            for function in triggers.functions():
                 cursor.execute(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
 
 
 def fill(cursor, vendor):
-    id_column = "rowid" if vendor == "sqlite" else "id"
-    for kind, (table, _, _, _) in SOURCES.items():
+    id_column = ID[vendor]
+    for kind, (table, *_) in SOURCES.items():
         columns, condition = select(vendor, kind, "r")
         cursor.execute(
-            f"INSERT INTO {TABLE} ({id_column}, {COLUMNS}) "  # noqa: S608
+            f"INSERT INTO {TABLE} ({id_column}, {all_columns(vendor)}) "
             f"SELECT {columns} FROM {table} r WHERE {condition}"
         )
 
 
 def rows(using=DEFAULT_DB_ALIAS):
-    """Every row of the index, in id order: (id, commitment_id, source_id, day, body)."""
+    """Every row of the index, in id order: (id, commitment_id, source_id, day, body, and the
+    database's filter columns)."""
     db = connections[using]
-    id_column = "rowid" if db.vendor == "sqlite" else "id"
+    id_column = ID[db.vendor]
     with db.cursor() as cursor:
         cursor.execute(
-            f"SELECT {id_column}, commitment_id, source_id, CAST(day AS text), body "  # noqa: S608
-            f"FROM {TABLE} ORDER BY {id_column}"
+            f"SELECT {id_column}, commitment_id, source_id, CAST(day AS text), body, "
+            f"{facet_columns(db.vendor)} FROM {TABLE} ORDER BY {id_column}"
         )
         return cursor.fetchall()
 
@@ -313,5 +300,5 @@ def rebuild(using=DEFAULT_DB_ALIAS):
     drop(using)
     install(using)
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
+        cursor.execute(f"SELECT count(*) FROM {TABLE}")
         return cursor.fetchone()[0]

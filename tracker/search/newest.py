@@ -37,7 +37,7 @@ WINDOW = 2000
 # What fetching one match through the GIN index costs, in rows walked newest first (a random
 # heap visit against the next row of the primary key's order; measured on the 1 M data set).
 FETCH_COST = 15
-COLUMNS = "s.id, s.document, s.commitment_id, s.source_id, s.day"
+COLUMNS = "s.id, s.document, s.commitment_id, s.source_id, s.day, s.area_ids, s.party_ids"
 
 
 class Statement:
@@ -109,7 +109,9 @@ def arms(n, filters, candidates, match, where, part, lo):
         f"/ greatest(kept, 0.5) <= {FETCH_COST} * words * greatest(below - {lo}, 0) / looked "
         f"AS walk FROM (SELECT *, greatest(top - below + 1, 1) AS looked FROM seen{n}) s), "
     )
-    cond, cond_params = f"{words}{kept}", [*words_params, *kept_params]
+    # The filters first: a row's area, parties and day are read in place, its words only
+    # when they keep it (the tsvector is the costly read).
+    cond, cond_params = f"TRUE{kept} AND {words}", [*kept_params, *words_params]
     rest = f"LIMIT ({candidates} - f.kept)"
     # (At most `candidates` rows by construction; the LIMIT tells the planner so.)
     statement.add(f"kind{n} AS (SELECT id FROM (SELECT id FROM window{n} WHERE kept")
@@ -136,16 +138,11 @@ def candidates(filters, kinds, conditions, match, match_params, candidates):
     """CTEs giving each kind's newest `candidates` matches, and the UNION ALL of them
     (SQL of the CTEs, SQL of the union, params).
 
-    `conditions(filters, kind, alias)` gives the filters' WHERE conditions (SQL, params)."""
+    `conditions(filters, alias)` gives the filters' WHERE conditions (SQL, params)."""
     ctes, params = [], []
     for n, kind in enumerate(kinds):
         part, lo = f"{TABLE}_{kind}", KINDS[kind] * SPAN  # the kind's partition
-        where, where_params = conditions(filters, kind, "s")
-        if where and kind != "text":
-            # One expression, not conditions the planner pulls up into joins: an area's or
-            # a party's commitments are then hashed once, not looked up for every row. (Not
-            # for paragraphs: their EXISTS through the evidence would be hashed whole.)
-            where = f" AND (TRUE{where}) IS TRUE"
+        where, where_params = conditions(filters, "s")
         statement = arms(
             n, filters, candidates, (match, match_params), (where, where_params), part, lo
         )

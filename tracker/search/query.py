@@ -7,7 +7,9 @@ for websearch_to_tsquery), so no input can be an FTS syntax error and both datab
 answer the same question. English stop words are dropped on both sides, as PostgreSQL does.
 """
 
+import calendar
 import dataclasses
+import datetime as dt
 import re
 
 from django.db import connection
@@ -109,40 +111,24 @@ class Filters:
 # commitments, updates, quotes and paragraphs) are ranked, the rest are not looked at. A
 # common word's hundreds of thousands of matches cost what a thousand do.
 CANDIDATES = 250
-# The area and party filters: (a commitment's, assessment's or quote's row: its commitment;
-# a paragraph's row: its source supports, is cited by evidence of, such a commitment).
-COMMITMENT_FILTERS = {
-    "area": (
-        "{alias}.commitment_id IN (SELECT id FROM tracker_commitment WHERE area_id = %s)",
-        "JOIN tracker_commitment c ON c.id = u.commitment_id WHERE c.area_id = %s",
-    ),
-    "party": (
-        "{alias}.commitment_id IN "
-        "(SELECT commitment_id FROM tracker_commitmentparty WHERE party_id = %s)",
-        "JOIN tracker_commitmentparty cp ON cp.commitment_id = u.commitment_id "
-        "WHERE cp.party_id = %s",
-    ),
+# The area and party filters: each row carries the areas and parties of its commitments
+# (a paragraph's: those whose evidence cites its source; index.FACETS), on PostgreSQL in
+# arrays, on SQLite as tokens of the FTS5 query (`facets : "a3"`).
+ROW_FILTERS = {
+    "area": "{alias}.area_ids @> ARRAY[%s]::bigint[]",
+    "party": "{alias}.party_ids @> ARRAY[%s]::bigint[]",
 }
-SOURCE_OF = (
-    "EXISTS (SELECT 1 FROM tracker_evidence e "
-    "JOIN tracker_statusupdate u ON u.id = e.status_update_id {match} "
-    "AND e.source_id = {alias}.source_id)"
-)
+TOKENS = {"area": "a{}", "party": "p{}"}
 
 
-def conditions(filters, kind, alias):
-    """The WHERE conditions of the filters for the rows of `kind` (SQL, params)."""
+def conditions(filters, alias):
+    """PostgreSQL: the WHERE conditions of the filters (SQL, params). (SQLite's are all in
+    its FTS5 query, `expression`.)"""
     sql, params = [], []
-    for name, (of_commitment, of_source) in COMMITMENT_FILTERS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            template = (
-                SOURCE_OF.format(match=of_source, alias="{alias}")
-                if kind == "text"
-                else of_commitment
-            )
-            sql.append(template.format(alias=alias))
-            params.append(value)
+    for name, condition in ROW_FILTERS.items():
+        if getattr(filters, name) is not None:
+            sql.append(condition.format(alias=alias))
+            params.append(getattr(filters, name))
     if filters.date_from:
         sql.append(f"{alias}.day >= %s")
         params.append(filters.date_from.isoformat())
@@ -152,22 +138,70 @@ def conditions(filters, kind, alias):
     return "".join(f" AND {s}" for s in sql), params
 
 
+def date_tokens(start, end):
+    """The fewest tokens of index.FACETS' `dates` whose days are exactly [start, end]
+    (either open): each the largest millennium, century, decade, year, month or day that
+    begins at the first day not yet covered and ends within the range."""
+    day, end, tokens = start or dt.date.min, end or dt.date.max, []
+    while day <= end:
+        for first, last, token in blocks(day):
+            if first == day and last <= end:
+                tokens.append(token)
+                break
+        if last == dt.date.max:
+            break
+        day = last + dt.timedelta(days=1)
+    return tokens
+
+
+def blocks(day):
+    """The millennium, century, decade, year, month and day holding `day`: (first day, last
+    day, token), largest first."""
+    y = day.year
+    for size, token in (
+        (1000, f"k{y // 1000}"),
+        (100, f"c{y // 100:02d}"),
+        (10, f"x{y // 10:03d}"),
+    ):
+        low = y - y % size
+        yield dt.date(max(low, 1), 1, 1), dt.date(min(low + size - 1, 9999), 12, 31), token
+    yield dt.date(y, 1, 1), dt.date(y, 12, 31), f"y{y:04d}"
+    month = f"{y:04d}{day.month:02d}"
+    days = calendar.monthrange(y, day.month)[1]
+    yield day.replace(day=1), day.replace(day=days), f"m{month}"
+    yield day, day, f"d{month}{day.day:02d}"
+
+
+def expression(clauses, filters):
+    """SQLite: the FTS5 query of the words in the text, and of the filters in the row's
+    tokens (index.FACETS)."""
+    parts = [f"body : ({fts5_expression(clauses)})"]
+    parts += [
+        f'facets : "{token.format(getattr(filters, name))}"'
+        for name, token in TOKENS.items()
+        if getattr(filters, name) is not None
+    ]
+    if filters.date_from or filters.date_to:
+        tokens = date_tokens(filters.date_from, filters.date_to)
+        parts.append("dates : (" + " OR ".join(f'"{t}"' for t in tokens) + ")")
+    return " AND ".join(parts)
+
+
 def kinds(filters):
     return [filters.kind] if filters.kind else list(KINDS)
 
 
-def candidates(filters, match, id_column, match_params, extra=""):
+def candidates(clauses, filters, extra):
     """SQLite: one UNION ALL arm per kind asked for: the ids of its newest matches (FTS5 walks
-    its doclist newest first and stops), and `extra` columns (SQL, params)."""
+    its doclists newest first and stops), and `extra` columns (SQL, params)."""
     arms, params = [], []
     for kind in kinds(filters):
-        where, where_params = conditions(filters, kind, "s")
         arms.append(
-            f"SELECT * FROM (SELECT s.{id_column} AS id{extra} FROM {TABLE} s "  # noqa: S608
-            f"WHERE {match} AND s.{id_column} BETWEEN %s AND %s{where} "
-            f"ORDER BY s.{id_column} DESC LIMIT {CANDIDATES})"
+            f"SELECT * FROM (SELECT s.rowid AS id{extra} FROM {TABLE} s "  # noqa: S608
+            f"WHERE s.{TABLE} MATCH %s AND s.rowid BETWEEN %s AND %s "
+            f"ORDER BY s.rowid DESC LIMIT {CANDIDATES})"
         )
-        params += [*match_params, *id_range(kind), *where_params]
+        params += [expression(clauses, filters), *id_range(kind)]
     return " UNION ALL ".join(arms), params
 
 
@@ -201,14 +235,9 @@ def run(clauses, filters, *, limit, offset=0):
         # per kind), which is the cost this bounds. Like PostgreSQL's ranks, the score is the
         # words' frequency in the row, normalised by its length (BM25's tf part, k1 = 1.2,
         # b = 0.75), counted by highlight() for the kept rows only.
-        expression = fts5_expression(clauses)
         marked = f"highlight({TABLE}, 0, char(1), char(2))"
         arms, params = candidates(
-            filters,
-            f"s.{TABLE} MATCH %s",
-            "rowid",
-            [expression],
-            extra=f", {marked} AS marked, length(s.body) AS size",
+            clauses, filters, extra=f", {marked} AS marked, length(s.body) AS size"
         )
         tf = "(length(marked) - length(replace(marked, char(1), '')))"
         sql = (
@@ -220,7 +249,8 @@ def run(clauses, filters, *, limit, offset=0):
             f"CROSS JOIN {TABLE} s ON s.rowid = page.id WHERE s.{TABLE} MATCH %s "
             "ORDER BY page.rank DESC, page.id"
         )
-        params = [*params, limit, offset, MARK_START, MARK_END, expression]
+        words = f"body : ({fts5_expression(clauses)})"
+        params = [*params, limit, offset, MARK_START, MARK_END, words]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
