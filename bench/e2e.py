@@ -180,7 +180,7 @@ def csrf_token(server, cookie):
 def post_latency(server, subjects, cookie, *, count):
     """Median and p99 (ms) of `count` HTMX posts of a status update, one at a time."""
     token = csrf_token(server, cookie)
-    form = run.update_form(subjects.post_target, subjects.source_id)
+    form = run.update_form(subjects.post_target, subjects.source_id, subjects.quote)
     path = f"{subjects.post_target.get_absolute_url()}updates/"
     headers = {
         "Cookie": f"{cookie}; csrftoken={token}",

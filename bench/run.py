@@ -139,7 +139,8 @@ class Subjects:
     hot_updates: int
     small: object  # a commitment with a short history, for the constant-queries check
     post_target: object  # a commitment of typical size that its owner posts updates to
-    source_id: int
+    source_id: int  # the reader's source, cited by the posts: the newest with text, if any
+    quote: str  # the posts' quote: verbatim from that source's text (verified), if it has text
     area_slug: str
     area_id: int
     last_page: int
@@ -151,7 +152,7 @@ def find_subjects():
     from django.contrib.auth.models import User
     from django.db.models import Count
 
-    from tracker.models import MANAGERS, Commitment, Source, StatusUpdate
+    from tracker.models import MANAGERS, Commitment, Source, SourceParagraph, StatusUpdate
 
     per_commitment = list(
         StatusUpdate.objects.order_by()
@@ -176,6 +177,12 @@ def find_subjects():
         .first()
     )
     n_commitments = Commitment.objects.count()
+    sources = Source.objects.order_by("-pk")
+    source_id = (
+        sources.filter(paragraph_count__gt=0).values_list("pk", flat=True).first()
+        or sources.values_list("pk", flat=True).first()
+    )
+    first = SourceParagraph.objects.filter(source=source_id).order_by("number").first()
     return Subjects(
         manager=User.objects.filter(groups__name=MANAGERS).order_by("pk").first(),
         admin=User.objects.filter(is_superuser=True).order_by("pk").first(),
@@ -183,7 +190,8 @@ def find_subjects():
         hot_updates=hot_n,
         small=Commitment.objects.get(pk=small_id),
         post_target=Commitment.objects.select_related("owner").get(pk=typical_id),
-        source_id=Source.objects.order_by("-pk").values_list("pk", flat=True).first(),
+        source_id=source_id,
+        quote=first.text[:80].rsplit(" ", 1)[0] if first else "Officials said work continues.",
         area_slug=with_risk[0] if with_risk else "",
         area_id=with_risk[1] if with_risk else 0,
         last_page=max(1, math.ceil(n_commitments / 25)),
@@ -198,7 +206,7 @@ def signed_in(user):
     return signed_in(user)
 
 
-def update_form(commitment, source_id):
+def update_form(commitment, source_id, quote):
     """What the commitment page's form posts: the same status, one piece of evidence."""
     from django.utils import timezone
 
@@ -216,7 +224,7 @@ def update_form(commitment, source_id):
             "idempotency_key": uuid.uuid4().hex,
             "revises": "",
             **evidence_management(3),
-            "evidence-0-quote": "Officials said work continues as agreed.",
+            "evidence-0-quote": quote,
             "evidence-0-source": str(source_id),
             "evidence-0-speaker": "Spokesperson",
         }
@@ -312,7 +320,7 @@ def pages(subjects):
             owner,
             f"{s.post_target.get_absolute_url()}updates/",
             method="post",
-            data=update_form(s.post_target, s.source_id),
+            data=update_form(s.post_target, s.source_id, s.quote),
             expect=302,
             note=f"{s.post_target.status_updates.count()} updates, review on",
         ),
@@ -321,7 +329,7 @@ def pages(subjects):
             owner,
             f"{s.post_target.get_absolute_url()}updates/",
             method="post",
-            data=update_form(s.post_target, s.source_id),
+            data=update_form(s.post_target, s.source_id, s.quote),
             headers=hx,
             note="re-renders the page's regions",
         ),
