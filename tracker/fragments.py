@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import dates, timezone, translation
 from django.utils.safestring import mark_safe
 
+from .models.commitments import commitment_url
 from .people import display_name
 from .templatetags.tracker import days_since, progress_bar, status_badge
 
@@ -68,6 +69,7 @@ def environment():
     # These return Django's SafeString, which Jinja2 honours (it has __html__).
     env.globals["badge"] = status_badge
     env.globals["progress_bar"] = progress_bar
+    env.globals["commitment_url"] = commitment_url
     env.filters["person"] = display_name
     env.filters["localtime"] = timezone.localtime
     env.filters["date"] = date
@@ -99,7 +101,8 @@ def render_rows(name, rows):
 
 class PathTo:
     """A URL with one argument, reversed once per request and formatted per row:
-    `PathTo("commitment-detail")(commitment.reference)` is its `get_absolute_url()`."""
+    `PathTo("review-accept")(update.pk)` is reverse("review-accept", args=[update.pk]).
+    (A commitment's address is `commitment_url`, remembered by the model.)"""
 
     MARKER = "9876543210"  # matches both an int and a str converter
 

@@ -75,7 +75,6 @@ def commitment_list(request):
         "rows": fragments.render(
             "commitments/rows",
             commitments=commitments,
-            path_to=fragments.PathTo("commitment-detail"),
             today=today,
         ),
         "notices": notices,

@@ -25,7 +25,6 @@ def queue_cards(request, updates, *, error=None, comment="", decision=None):
     return fragments.render(
         "review/cards",
         updates=updates,
-        path_to=fragments.PathTo("commitment-detail"),
         accept_to=fragments.PathTo("review-accept"),
         return_to=fragments.PathTo("review-return"),
         csrf_input=csrf_input(request),
@@ -139,8 +138,6 @@ def returned_updates(request):
     updates = updates.order_by("-decided_at", "-id")
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
     page_updates = list(page.object_list)
-    cards = fragments.render(
-        "review/returned", updates=page_updates, path_to=fragments.PathTo("commitment-detail")
-    )
+    cards = fragments.render("review/returned", updates=page_updates)
     context = {"page": page, "updates": page_updates, "cards": cards, "nav_section": "returned"}
     return render_page(request, "tracker/returned.html", context)
