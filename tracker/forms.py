@@ -78,13 +78,16 @@ class SourceForm(forms.Form):
         super().__init__(*args, **kwargs)
         limits.show_limits(self)
         if source_choices is not None:
-            # One shared list of recent sources instead of a query per form; the search
-            # box finds the others, and validation still accepts any source.
-            choices = list(source_choices)
-            picked = self.selected_source()
-            if picked and all(str(pk) != str(picked.pk) for pk, _ in choices[1:]):
-                choices.append((picked.pk, str(picked)))
-            self.fields["source"].widget.choices = choices
+            self.offer_sources(source_choices)
+
+    def offer_sources(self, source_choices):
+        """The picker's options: one shared list of recent sources instead of a query per
+        form (the search box finds the others; validation still accepts any source)."""
+        choices = list(source_choices)
+        picked = self.selected_source()
+        if picked and all(str(pk) != str(picked.pk) for pk, _ in choices[1:]):
+            choices.append((picked.pk, str(picked)))
+        self.fields["source"].widget.choices = choices
 
     def selected_source(self):
         if not self.is_bound:
@@ -162,10 +165,9 @@ class EvidenceForm(SourceForm):
     field_order = ["quote", "speaker", "speaker_party", "locator", "source"]
     match = None
 
-    def __init__(self, *args, party_choices=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if party_choices is not None:
-            self.fields["speaker_party"].widget.choices = party_choices
+    def offer_choices(self, source_choices, party_choices):
+        self.offer_sources(source_choices)
+        self.fields["speaker_party"].widget.choices = party_choices
 
     def clean(self):
         cleaned = super().clean()
@@ -214,6 +216,13 @@ class BaseEvidenceFormSet(forms.BaseFormSet):
     def evidence_items(self):
         return [form.evidence_item() for form in self.filled_forms()]
 
+    def offer_choices(self, source_choices):
+        """The pickers' options, for a formset that is shown (validating needs none)."""
+        # One list of parties for every slot, instead of a query per form.
+        parties = [("", "— No party —"), *Party.objects.order_by("name").values_list("pk", "name")]
+        for form in self.forms:
+            form.offer_choices(source_choices, parties)
+
 
 EvidenceFormSet = forms.formset_factory(
     EvidenceForm,
@@ -226,20 +235,18 @@ EvidenceFormSet = forms.formset_factory(
 
 
 def evidence_formset(data=None, *, source_choices=None, initial=None):
-    # One list of parties for every slot, instead of a query per form.
-    parties = [("", "— No party —"), *Party.objects.order_by("name").values_list("pk", "name")]
+    """The evidence slots; with `source_choices` ready to be shown (a posted formset is
+    validated first, and given its choices only if it is shown again)."""
     formset = EvidenceFormSet(
         data,
         prefix="evidence",
         initial=initial,
-        form_kwargs={
-            "source_choices": source_choices,
-            "party_choices": parties,
-            "use_required_attribute": False,
-        },
+        form_kwargs={"use_required_attribute": False},
     )
     if initial:
         formset.extra = max(1, EVIDENCE_SLOTS - len(initial))
+    if source_choices is not None:
+        formset.offer_choices(source_choices)
     return formset
 
 

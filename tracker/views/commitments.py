@@ -286,9 +286,9 @@ def update_flash(update, created):
 @role_required(is_analyst)
 def record_update(request, reference):
     commitment = commitment_for_update(request, reference)
-    source_choices = recent_source_choices()
     form = RecordUpdateForm(request.POST, commitment=commitment, user=request.user)
-    formset = evidence_formset(request.POST, source_choices=source_choices)
+    # Validated without the pickers' choices: they are read only for a form shown again.
+    formset = evidence_formset(request.POST)
     form_ok = form.is_valid()
     formset.status_changes = form.status_changes()
     formset_ok = formset.is_valid()
@@ -307,7 +307,9 @@ def record_update(request, reference):
         else:
             flash = update_flash(update, created)
             if is_swap(request):
-                commitment = commitment_page_queryset().get(pk=commitment.pk)
+                # Read again, as the post changed it (last_update_at, maybe the status); the
+                # regions shown need none of the page's related objects.
+                commitment.refresh_from_db()
                 context = regions_context(request, commitment, new_update=update)
                 # A fresh form, its source choices read again: the post may have added one.
                 context["form"], context["formset"] = update_forms(
@@ -324,6 +326,7 @@ def record_update(request, reference):
             return redirect(f"{commitment.get_absolute_url()}#update-{update.pk}")
 
     commitment = commitment_page_queryset().get(pk=commitment.pk)
+    formset.offer_choices(recent_source_choices())
     revising = form.cleaned_data.get("revises") if hasattr(form, "cleaned_data") else None
     context = page_context(
         request, commitment, form=form, formset=formset, revising=revising, update_errors=True
