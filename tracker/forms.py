@@ -8,6 +8,7 @@ Forms validate; the writes themselves go through tracker/services/.
 import uuid
 
 from django import forms
+from django.forms.renderers import Jinja2
 from django.utils import timezone
 
 from . import fields as safe
@@ -33,6 +34,13 @@ NEW_SOURCE_FIELDS = {
     "new_source_url": "url",
     "new_source_published_on": "published_on",
 }
+
+
+# The status update form's widgets, error lists and management form, drawn by Django's Jinja2
+# copies of its widget templates (the same markup): through the Django template language its 30
+# widgets took about 4 ms of every commitment page and post (bench/README.md, "Posting a status
+# update (fourth round)"). Its selects are RememberedSelect's, drawn once (tracker/fields.py).
+JINJA2_WIDGETS = Jinja2()
 
 
 class DateInput(forms.DateInput):
@@ -142,6 +150,7 @@ class SourceForm(forms.Form):
 
 
 class EvidenceForm(SourceForm):
+    default_renderer = JINJA2_WIDGETS
     quote = forms.CharField(
         max_length=limits.QUOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -231,6 +240,7 @@ EvidenceFormSet = forms.formset_factory(
     max_num=20,
     absolute_max=20,
     validate_max=True,
+    renderer=JINJA2_WIDGETS,
 )
 
 
@@ -251,6 +261,7 @@ def evidence_formset(data=None, *, source_choices=None, initial=None):
 
 
 class RecordUpdateForm(forms.Form):
+    default_renderer = JINJA2_WIDGETS
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Status if s != Status.NOT_ASSESSED],
         widget=safe.RememberedSelect,

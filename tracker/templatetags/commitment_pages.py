@@ -1,9 +1,13 @@
-"""Template helpers of the commitment pages: the small measurement chart's geometry."""
+"""Template helpers of the commitment pages: the small measurement chart's geometry, the
+status update form."""
 
 import dataclasses
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
+
+from .. import fragments
 
 register = template.Library()
 
@@ -97,3 +101,20 @@ def number(value):
     if value is None:
         return ""
     return _number(value)
+
+
+@register.simple_tag(takes_context=True)
+def record_update_form(context, form, formset, commitment, records_directly):
+    """The status update form, drawn by Jinja2 (templates/jinja2/commitments/record_form.html):
+    its 35 fields through forms.html#field took about 7 ms of every commitment page and post
+    (bench/README.md, "Posting a status update (fourth round)")."""
+    return fragments.render(
+        "commitments/record_form",
+        form=form,
+        formset=formset,
+        commitment=commitment,
+        records_directly=records_directly,
+        action=reverse("commitment-record-update", args=[commitment.reference]),
+        source_search_url=reverse("source-search"),
+        csrf_token=context.get("csrf_token", ""),
+    )
