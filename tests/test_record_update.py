@@ -418,6 +418,22 @@ def test_htmx_errors_return_only_the_form(signed_in, commitment):
     assert_nothing_saved()
 
 
+def test_a_refused_form_keeps_its_chosen_source_and_offers_the_pickers_again(
+    signed_in, commitment, source
+):
+    # The chosen source is older than the 30 recent sources the pickers list.
+    older, *_ = [factories.make_source() for _ in range(31)]
+    party = factories.make_party("Ministry of Trade")
+    data = post_data(evidence=[with_source(source)], as_of="1850-01-01")
+    response = signed_in.post(url(commitment), data, **HTMX)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert f'<option value="{source.pk}" selected>{source}</option>' in page
+    assert f'<option value="{older.pk}">' not in page
+    assert page.count(f'<option value="{party.pk}">Ministry of Trade</option>') == 3
+    assert_nothing_saved()
+
+
 # Revising a returned update
 
 
