@@ -357,11 +357,11 @@ def test_htmx_success_rerenders_its_regions_in_constant_queries(
     # update, current_* written, its periods deleted and written, release, the audit event,
     # release. Re-rendering the header, the form and the timeline: the commitment, its
     # parties, its assignees, the timeline, its evidence, the pending count, recent sources
-    # and parties for the fresh form, the navigation's counters. Not the sub-commitments,
-    # statements, indicators or follows: those regions are not re-rendered.
+    # and parties for the fresh form. Not the navigation's counters (no region shows them),
+    # the sub-commitments, statements, indicators or follows: those are not re-rendered.
     def post(key):
         data = post_data(evidence=[with_source(source)], key=key)
-        with django_assert_num_queries(34):
+        with django_assert_num_queries(33):
             response = signed_in.post(url(commitment), data, **HTMX)
         assert "Your update was recorded" in response.content.decode()
 
