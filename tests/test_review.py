@@ -401,3 +401,12 @@ def test_the_returned_list_pages_through_every_returned_update(
     assert "Page 1 of 2" in first and first.count('class="card') >= PAGE_SIZE
     second = client.get("/returned/?page=2").content.decode()
     assert "Page 2 of 2" in second and "Nothing returned" not in second
+
+
+def test_a_decision_shows_the_count_after_it_not_before(client, manager, analyst, pending):
+    factories.record(factories.make_commitment(owner=analyst), author=analyst)
+    client.force_login(manager)
+    assert 'aria-label="2 waiting"' in client.get("/review/").content.decode()
+    body = client.post(f"/review/{pending.pk}/accept/", {"comment": "Good"}, **HTMX)
+    assert 'aria-label="1 waiting"' in body.content.decode()
+    assert "1 update waiting" in client.get("/review/").content.decode()
