@@ -9,6 +9,7 @@ from tests import factories
 from tests.factories import HTMX
 from tracker import services
 from tracker.models import ANALYSTS, Status, StatusUpdate
+from tracker.views.review import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -187,9 +188,9 @@ def test_the_queue_issues_a_constant_number_of_queries(
     for _ in range(2):
         factories.record(commitment, author=analyst)
     load()  # warm the session
-    # session, user, groups, nav counts (review, not returned: managers only),
-    # filter choices (areas, analysts), count, page of updates, evidence
-    with django_assert_num_queries(9) as small:
+    # session, user, groups, nav counts (review, not returned: managers only; also the
+    # queue's total), filter choices (areas, analysts), page of updates, evidence
+    with django_assert_num_queries(8) as small:
         load()
     for _ in range(20):
         factories.record(factories.make_commitment(owner=analyst), author=analyst)
@@ -364,3 +365,48 @@ def test_accept_and_return_look_different_and_say_what_they_do(client, manager, 
         '<span aria-hidden="true">↩</span> Return to analyst</button>',
         html=True,
     )
+
+
+# The totals: the queue's and the returned list's come from the navigation's counts ---------
+
+
+def test_the_queue_total_counts_what_the_filter_keeps(client, manager, analyst):
+    here, there = factories.make_area(), factories.make_area()
+    for area in (here, here, there):
+        factories.record(factories.make_commitment(owner=analyst, area=area), author=analyst)
+    client.force_login(manager)
+    assert "3 updates waiting" in client.get("/review/").content.decode()
+    assert "2 updates waiting" in client.get(f"/review/?area={here.pk}").content.decode()
+
+
+def test_the_returned_list_pages_through_every_returned_update(
+    client, manager, analyst, django_assert_num_queries
+):
+    def return_one():
+        update = factories.record(factories.make_commitment(owner=analyst), author=analyst)
+        services.return_update(update=update, manager=manager, comment="More evidence.")
+
+    return_one()
+    client.force_login(analyst)
+    client.get("/returned/")  # warm the session
+    # session, user, groups, nav counts (returned, unread; also the list's total),
+    # page of updates, evidence
+    with django_assert_num_queries(6) as small:
+        client.get("/returned/")
+    for _ in range(PAGE_SIZE):
+        return_one()
+    with django_assert_num_queries(len(small.captured_queries)):
+        first = client.get("/returned/").content.decode()
+    assert f'aria-label="{PAGE_SIZE + 1} returned"' in first
+    assert "Page 1 of 2" in first and first.count('class="card') >= PAGE_SIZE
+    second = client.get("/returned/?page=2").content.decode()
+    assert "Page 2 of 2" in second and "Nothing returned" not in second
+
+
+def test_a_decision_shows_the_count_after_it_not_before(client, manager, analyst, pending):
+    factories.record(factories.make_commitment(owner=analyst), author=analyst)
+    client.force_login(manager)
+    assert 'aria-label="2 waiting"' in client.get("/review/").content.decode()
+    body = client.post(f"/review/{pending.pk}/accept/", {"comment": "Good"}, **HTMX)
+    assert 'aria-label="1 waiting"' in body.content.decode()
+    assert "1 update waiting" in client.get("/review/").content.decode()

@@ -3,6 +3,7 @@ import functools
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import IntegerField, Subquery
+from django.utils.functional import SimpleLazyObject
 
 from . import access
 from .models import StatusUpdate
@@ -52,13 +53,23 @@ def navigation_counts(user):
     return dict(zip(names, row, strict=True)) if row else {}
 
 
+def request_navigation_counts(request):
+    """The navigation's counters, queried at most once per request: the review queue and the
+    returned list reuse them as their own totals. Read them only after any write the request
+    makes (GET pages make none), or the navigation would show the counts from before it."""
+    if not hasattr(request, "_navigation_counts"):
+        request._navigation_counts = navigation_counts(request.user)
+    return request._navigation_counts
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
         "user_role": access.role_label(user),
-        "nav_counts": navigation_counts(user),
+        # Lazy: an HTMX fragment that shows no navigation runs no query for it.
+        "nav_counts": SimpleLazyObject(lambda: request_navigation_counts(request)),
         "may_review_updates": access.can_review_updates(user),
         "sees_returned_updates": access.sees_returned_updates(user),
         "may_use_admin": access.can_use_admin(user),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import fragments, services
 from ..access import can_review, can_review_updates, deny, role_required, sees_returned_updates
+from ..context_processors import request_navigation_counts
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
@@ -18,6 +19,14 @@ from ..models import Evidence, StatusUpdate
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
 PAGE_SIZE = 20
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its total, for a list whose count the navigation has already run."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.count = count
 
 
 def queue_cards(request, updates, *, error=None, comment="", decision=None):
@@ -53,7 +62,13 @@ def review_queue(request):
     # Unknown filter values are reported on the form and ignored, never a 500.
     updates = filterset.qs if filterset.is_valid() else waiting
     updates = with_details(updates).order_by("created_at", "id")
-    page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    if filterset.is_valid() and not any(filterset.form.cleaned_data.values()):
+        # Unfiltered, the queue holds what the navigation's "review" counter counts.
+        total = request_navigation_counts(request)["review"]
+        paginator = CountedPaginator(updates, PAGE_SIZE, count=total)
+    else:
+        paginator = Paginator(updates, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     page_updates = list(page.object_list)
     context = {
         "filter": filterset,
@@ -136,7 +151,9 @@ def returned_updates(request):
     updates = StatusUpdate.objects.returned_to(request.user)
     updates = with_details(updates).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
-    page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The navigation's "returned" counter is this list's total: one anti-join, not two.
+    total = request_navigation_counts(request)["returned"]
+    page = CountedPaginator(updates, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     page_updates = list(page.object_list)
     cards = fragments.render("review/returned", updates=page_updates)
     context = {"page": page, "updates": page_updates, "cards": cards, "nav_section": "returned"}
