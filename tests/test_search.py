@@ -104,6 +104,30 @@ def test_snippets_highlight_the_matched_words(client, analyst, world):
     assert hit.url == f"{world['precursors'].get_absolute_url()}#update-{hit.obj.pk}"
 
 
+def test_a_long_texts_snippet_shows_the_words_around_the_match(client, analyst, world):
+    early, late = (" ".join(f"{word}{i}" for i in range(80)) for word in ("early", "late"))
+    factories.make_commitment(
+        "LONG-1", owner=analyst, title="A long one", description=f"{early} smuggling {late}"
+    )
+    client.force_login(analyst)
+    hit = client.get(reverse("search"), {"q": "smuggling"}).context["hits"][0]
+    text = "".join(part for part, _ in hit.snippet)
+    assert ("smuggling", True) in hit.snippet
+    assert "smuggling late0" in text
+    assert "early0 " not in text and "late79" not in text  # not the whole text
+
+
+def test_a_snippet_cut_inside_a_phrase_still_marks_what_it_shows():
+    words = [f"w{i}" for i in range(100)]
+    words[34], words[35] = "\x01will", "continue\x02"  # as highlight() marks a phrase
+    snippet = query.excerpt(" ".join(words[35:]))
+    assert snippet.startswith(f"{query.MARK_START}continue{query.MARK_END} w36")
+    assert snippet.endswith("w64…")
+    snippet = query.excerpt(" ".join(words[:35]))
+    assert snippet.endswith(f"{query.MARK_START}will{query.MARK_END}")
+    assert snippet.startswith("…w5 ")
+
+
 def test_quotes_say_whether_they_are_verified(client, analyst, world):
     client.force_login(analyst)
     body = client.get(reverse("search"), {"q": "shipments", "kind": "quote"}).content.decode()

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
+from .. import fragments
 from ..access import role_required
 from ..htmx import is_swap, render_page
 from ..search import results
@@ -26,6 +27,7 @@ def search(request):
     context = {
         "form": form,
         "hits": hits,
+        "hit_items": fragments.render("search/hits", hits=hits),
         "more": more,
         "searched": searched,
         "page_number": page,
