@@ -145,3 +145,15 @@ def test_errors_are_shown_next_to_their_field_and_nothing_is_saved(
         assert '<details class="add-measurement" open>' in page
     assert not Measurement.objects.exists()
     assert Source.objects.count() == sources_before
+
+
+def test_a_refused_new_source_keeps_its_part_of_the_picker_open_with_what_was_typed(
+    signed_in, indicator
+):
+    fields = {"new_source_title": "Readout", "new_source_url": "not a url"}
+    page = signed_in.post(url(indicator), data(indicator, **fields), **HTMX).content.decode()
+    picker = page[page.index('<fieldset class="source-picker">') :]
+    assert 'hx-get="/sources/search/"' in picker  # the existing sources stay searchable
+    assert '<details class="new-source" open>' in picker
+    assert 'value="Readout"' in picker
+    assert "Enter a valid URL" in picker

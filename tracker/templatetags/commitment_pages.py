@@ -118,3 +118,12 @@ def record_update_form(context, form, formset, commitment, records_directly):
         source_search_url=reverse("source-search"),
         csrf_token=context.get("csrf_token", ""),
     )
+
+
+@register.simple_tag
+def source_picker(sform):
+    """A form's source picker (a measurement's), drawn by the macro the status update form's
+    evidence uses (templates/jinja2/parts/form_fields.html): one markup for both."""
+    return fragments.render(
+        "parts/source_picker", sform=sform, source_search_url=reverse("source-search")
+    )
