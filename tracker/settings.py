@@ -127,11 +127,7 @@ if DATABASE_URL:
     # No JIT: PostgreSQL compiles any plan whose *estimated* cost passes jit_above_cost, and
     # the search's statement (arms estimated dear that its one-time filters never run) paid
     # 125 ms of compiling for 15 ms of work. JIT is for long analytic queries, not pages.
-    # random_page_cost 1.1 (the default 4 is for spinning disks): the pages' data is cached
-    # or on SSD, so a few hundred index seeks cost less than a scan of the whole range, and
-    # the planner picks them: the filtered dashboard's trend reads its area's periods, not
-    # every period of the window (bench/README.md, "Dashboard as of a past date").
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     DATABASES = {
         "default": {
