@@ -520,3 +520,13 @@ def test_outsiders_cannot_search(client, outsider):
     assert client.get(reverse("search"), {"q": "x"}).status_code == 302
     client.force_login(outsider)
     assert client.get(reverse("search"), {"q": "x"}).status_code == 403
+
+
+def test_a_snippet_is_cut_around_the_densest_matches_of_a_text_full_of_them():
+    # A long text where the word occurs every other word, and 60 times in a row once: the
+    # snippet is the first window holding the most matches, the rest cut off with "…".
+    words = ["\x01precursor\x02" if i % 2 else f"w{i}" for i in range(20_000)]
+    words[100:160] = ["\x01precursor\x02"] * 60
+    snippet = query.excerpt(" ".join(words))
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert snippet.count(query.MARK_START) == query.SNIPPET_WORDS

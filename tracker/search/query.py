@@ -7,6 +7,7 @@ for websearch_to_tsquery), so no input can be an FTS syntax error and both datab
 answer the same question. English stop words are dropped on both sides, as PostgreSQL does.
 """
 
+import bisect
 import calendar
 import dataclasses
 import datetime as dt
@@ -217,8 +218,8 @@ def excerpt(marked):
     words = marked.split()
     hits = [i for i, word in enumerate(words) if "\x01" in word]
 
-    def shown(start):
-        return sum(start <= i < start + SNIPPET_WORDS for i in hits)
+    def shown(start):  # the matches in the window from `start`: two binary searches
+        return bisect.bisect_left(hits, start + SNIPPET_WORDS) - bisect.bisect_left(hits, start)
 
     start = max((max(i - LEAD, 0) for i in hits), key=shown, default=0)  # the first best
     start = max(min(start, len(words) - SNIPPET_WORDS), 0)  # a full window at the end
