@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import derived, services
-from tracker.dashboard import tallies
+from tracker.dashboard import days, tallies
 from tracker.markup import render_markdown
 from tracker.models import (
     ANALYSTS,
@@ -340,6 +340,7 @@ class Generator:
         search_index.install()
         self.say("filled the search index")
         tallies.rebuild()  # the dashboard's kept counts, folded into one row each
+        days.forget()  # the past days kept: bench/all.py's prepare fills them
         self.say("done")
         return {
             "commitments": len(self.commitments),

@@ -19,7 +19,7 @@ from tests import factories
 from tests.dashboard_world import TODAY, counts
 from tests.test_dashboard import get
 from tracker import services
-from tracker.dashboard import history, queries
+from tracker.dashboard import days, history, queries
 from tracker.models import Commitment, Status, StatusUpdate
 
 pytestmark = pytest.mark.django_db
@@ -181,13 +181,19 @@ def test_the_as_of_view_equals_the_state_recomputed_from_the_updates(analyst, ma
         with time_machine.travel(dt.datetime.combine(today, dt.time(12), dt.UTC), tick=False):
             commitments = list(Commitment.objects.all())
             updates = list(StatusUpdate.objects.all())
-            for offset in range(-1, 76):
-                day = BASE + dt.timedelta(days=offset)
-                expected = naive_state(commitments, updates, day)
-                snap = queries.snapshot(day=day, today=today)
-                want = Counter(status for status, _ in expected.values())
-                assert snap.tally.counts == {s: want[s] for s in Status.values}, day
-                assert snap.tally.overdue == sum(late for _, late in expected.values()), day
+            first = min(timezone.localdate(c.created_at) for c in commitments)
+            # Computed from the history, then read from the days kept by the worker.
+            for kept in (False, True):
+                if kept:
+                    days.refresh(today=today)
+                for offset in range(-1, 76):
+                    day = BASE + dt.timedelta(days=offset)
+                    assert days.is_clean(day) == (kept and day >= first and day < today)
+                    expected = naive_state(commitments, updates, day)
+                    snap = queries.snapshot(day=day, today=today)
+                    want = Counter(status for status, _ in expected.values())
+                    assert snap.tally.counts == {s: want[s] for s in Status.values}, day
+                    assert snap.tally.overdue == sum(late for _, late in expected.values()), day
             # The trend, walked back from today, meets every week's snapshot.
             end = queries.snapshot(day=today, today=today).tally.counts
             for point in history.status_trend(until=today, weeks=11, end_counts=end):

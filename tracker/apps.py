@@ -10,10 +10,11 @@ class TrackerConfig(AppConfig):
         # audit connects the sign-in signal receivers; dataversion installs its triggers.
         from . import audit, dataversion  # noqa: F401
         from .accounts import authenticators, checks, signals  # noqa: F401
-        from .dashboard import tallies
+        from .dashboard import days, tallies
         from .search import index
 
         authenticators.install()
         post_migrate.connect(dataversion.install, sender=self)
         post_migrate.connect(index.install, sender=self)
         post_migrate.connect(tallies.install, sender=self)
+        post_migrate.connect(days.install, sender=self)

@@ -30,7 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from .dashboard import tallies
+from .dashboard import days, tallies
 from .search import index as search_index
 
 # Created by `migrate` and referred to by natural key.
@@ -258,4 +258,5 @@ def _load(path, using, connection, counts, media, progress):
                 cursor.execute(sql)
         # Rows came in any order (a party link before its commitment): count afresh.
         tallies.rebuild(using=using)
+        days.forget(using=using)  # the worker's next refresh fills them again
         search_index.install(using)

@@ -365,6 +365,7 @@ TRACKER_SCHEDULES = {
         "backup": "0 3 * * *",
         "prune_records": "15 3 * * *",
         "dashboard_tallies": "0 0 * * *",  # the day the dashboard counts overdue against
+        "dashboard_days": "*/5 * * * *",  # past days kept, recomputed when history changed
     }.items()
 }
 

@@ -29,7 +29,7 @@ from ..models import (
     StatusUpdate,
 )
 from ..people import display_name
-from . import tallies
+from . import days, tallies
 from .tallies import as_date
 
 # ---------------------------------------------------------------------------------------
@@ -266,28 +266,49 @@ def _folded(day, rows):
     )
 
 
-# Long (about 60 lines): one aggregate query, which reads best in one piece.
 def snapshot(*, day, today, scope=Scope(), limit=10):
     """The state on `day`: counts by status, area, party and owner; the worst cases.
 
-    One query: the per-commitment state is a common table expression, read by five
-    branches (three breakdowns and two short lists). On a past day it is computed once
-    (materialized); today's state is the copied fields, so each branch reads the table
-    itself, the breakdowns by area and owner in the order of an index, without sorting.
-    Today's state of every commitment (no filter) is kept at write time (`tallies`).
-    """
+    One query (snapshot_sql). Today's state of every commitment (no filter) is kept at
+    write time (`tallies`); a finished day's, once computed, by the worker (`days`)."""
     if day >= today and not scope:
         return _today(today, limit)
+    kept = day < today and not scope and limit == days.LIMIT
+    sql, params = snapshot_sql(day=day, today=today, scope=scope, limit=limit, kept=kept)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _folded(day, cursor.fetchall())
+
+
+# Long (about 60 lines): one aggregate query, which reads best in one piece.
+def snapshot_sql(*, day, today, scope=Scope(), limit=10, kept=False):
+    """(sql, params): the rows (kind, key, status, n, overdue, due) of the state on `day`.
+
+    The per-commitment state is a common table expression, read by five branches (three
+    breakdowns and two short lists). On a past day it is computed once (materialized);
+    today's state is the copied fields, so each branch reads the table itself, the
+    breakdowns by area and owner in the order of an index, without sorting.
+
+    `kept` (a past day, no filter): the day's kept rows (`days`) when it is kept and
+    nothing changed it since, and then the state is not computed (its expression's one
+    condition, on `kept` alone, is false before a row is read); the live rows otherwise.
+    """
     state_sql, state_params = commitment_states(
         day=day, today=today, scope=scope
     ).query.sql_with_params()
     materialized = "NOT MATERIALIZED" if day >= today else "MATERIALIZED"
+    kept_sql, kept_params = "", []
+    if kept:
+        state_sql = f"SELECT * FROM ({state_sql}) live WHERE NOT EXISTS (SELECT 1 FROM kept)"  # noqa: S608
+        kept_sql = f"kept AS ({days.CLEAN}),"
+        kept_params = [day, day]
     # SQLite has no statistics to choose the join order by, and would start from the
     # parties; CROSS JOIN makes it start from the commitments (PostgreSQL has no need).
     join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
     late = "SUM(CASE WHEN s.due < %s THEN 1 ELSE 0 END)"
     sql = f"""
-        WITH s (id, area_id, owner_id, status, due) AS {materialized} ({state_sql})
+        WITH {kept_sql} s (id, area_id, owner_id, status, due) AS {materialized} ({state_sql})
+        {f"{days.READ} UNION ALL" if kept else ""}
         SELECT 'area', s.area_id, s.status, COUNT(*), {late}, CAST(NULL AS DATE)
           FROM s GROUP BY 2, 3
         UNION ALL
@@ -309,10 +330,9 @@ def snapshot(*, day, today, scope=Scope(), limit=10):
         ) late
     """  # noqa: S608 - only our own table names and Django's compiled SQL are interpolated
     # "stalled" sorts before "at_risk" descending: the worse of the two comes first.
-    params = [*state_params, day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _folded(day, cursor.fetchall())
+    params = [*kept_params, *state_params, *([day] if kept else [])]
+    params += [day, day, day, Status.AT_RISK, Status.STALLED, limit, day, limit]
+    return sql, params
 
 
 @dataclasses.dataclass(frozen=True)

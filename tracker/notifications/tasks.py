@@ -15,7 +15,7 @@ from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
-from ..dashboard import tallies
+from ..dashboard import days, tallies
 from . import delivery, digest, events
 
 log = logging.getLogger("tracker.notifications")
@@ -113,6 +113,14 @@ def refresh_dashboard_tallies():
     """Count the dashboard's tallies against the new day, before the first manager looks,
     and fold the trend's rows of the day."""
     tallies.rebuild()
+
+
+@scheduled("dashboard_days")
+@task
+def refresh_dashboard_days():
+    """Keep the dashboard's finished days: recompute those a write changed since the last
+    run, and yesterday once the day is over (tracker/dashboard/days.py)."""
+    return days.refresh()
 
 
 @scheduled("prune_records")

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tracker import integrity
-from tracker.dashboard import tallies
+from tracker.dashboard import days, tallies
 from tracker.library import integrity as library_integrity
 
 
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         )
         drift_left = self.report_drift(report, repair)
         drift_left |= self.report_tallies(repair)
+        drift_left |= self.report_days(repair)
         self.report_quotes(quotes)
         if drift_left:
             raise CommandError(
@@ -61,6 +62,29 @@ class Command(BaseCommand):
         if repair:
             tallies.rebuild()
             self.stdout.write(self.style.SUCCESS("Counted the dashboard afresh."))
+            return False
+        return True
+
+    def report_days(self, repair):
+        """A sample of the dashboard's kept past days against the days computed now."""
+        checked = days.sample()
+        drifted = days.drift()
+        if not drifted:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Dashboard past days match their history ({len(checked)} checked)."
+                )
+            )
+            return False
+        self.stdout.write(
+            f"Dashboard past days drifted: {len(drifted)} of {len(checked)} kept days checked "
+            "differ from the day computed from the history: "
+            + ", ".join(str(day) for day in drifted[:5])
+        )
+        if repair:
+            days.forget()
+            days.refresh()
+            self.stdout.write(self.style.SUCCESS("Computed the dashboard's past days afresh."))
             return False
         return True
 
