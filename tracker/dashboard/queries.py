@@ -290,8 +290,9 @@ def snapshot_sql(*, day, today, scope=Scope(), limit=10, kept=False):
     breakdowns by area and owner in the order of an index, without sorting.
 
     `kept` (a past day, no filter): the day's kept rows (`days`) when it is kept and
-    nothing changed it since, and then the state is not computed (its expression's one
-    condition, on `kept` alone, is false before a row is read); the live rows otherwise.
+    nothing changed it since, the live rows otherwise. The state is then limited to no row
+    at all: both databases evaluate a LIMIT once, before reading a row, where a condition
+    in WHERE would be tested against every commitment (3.2 against 1.2 ms on SQLite).
     """
     state_sql, state_params = commitment_states(
         day=day, today=today, scope=scope
@@ -299,7 +300,11 @@ def snapshot_sql(*, day, today, scope=Scope(), limit=10, kept=False):
     materialized = "NOT MATERIALIZED" if day >= today else "MATERIALIZED"
     kept_sql, kept_params = "", []
     if kept:
-        state_sql = f"SELECT * FROM ({state_sql}) live WHERE NOT EXISTS (SELECT 1 FROM kept)"  # noqa: S608
+        unlimited = "-1" if connection.vendor == "sqlite" else "NULL"
+        state_sql = (
+            f"SELECT * FROM ({state_sql}) live "  # noqa: S608 - Django's compiled SQL
+            f"LIMIT (SELECT CASE WHEN EXISTS (SELECT 1 FROM kept) THEN 0 ELSE {unlimited} END)"
+        )
         kept_sql = f"kept AS ({days.CLEAN}),"
         kept_params = [day, day]
     # SQLite has no statistics to choose the join order by, and would start from the
