@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from tests import factories
 from tracker import backups, integrity, services
-from tracker.dashboard import tallies
+from tracker.dashboard import days, tallies
 from tracker.models import Commitment, Source, Status, StatusUpdate
 from tracker.search import index as search_index
 
@@ -176,9 +176,14 @@ def test_restored_data_is_consistent_and_usable(realistic, tmp_path, client, man
     indexed = search_index.rows()
     backups.backup(path)
     empty_database_like_a_fresh_migrate()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    days._keep(yesterday, timezone.localdate(), "default")  # a day kept before the restore
     backups.restore(path)
 
     assert integrity.verify().clean
+    with connection.cursor() as cursor:  # forgotten: computed from the restored history
+        cursor.execute(f"SELECT COUNT(*) FROM {days.KEPT}")  # noqa: S608
+        assert cursor.fetchone() == (0,)
     # The search index holds what it held (rows came in any order: a quote before its update).
     assert search_index.rows() == indexed
     assert tallies.drift(timezone.localdate()) == {}  # the dashboard counts the restored data
