@@ -245,10 +245,6 @@ def _keep(day, today, using):
     # Read before the transaction: on SQLite it holds the write lock from its first statement.
     rows = _live_rows(day, today, using)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        if connections[using].vendor == "postgresql":
-            # Not waiting for the disk: a day lost in a crash is computed again (the log
-            # rows are deleted after, and a commit never outlives the ones before it).
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(f"DELETE FROM {ROWS} WHERE day = %s", [day])  # noqa: S608
         cursor.executemany(
             f"INSERT INTO {ROWS} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
