@@ -272,11 +272,12 @@ def refresh(*, today=None, using=DEFAULT_DB_ALIAS):
     the log marks as changed and the missing ones; forget the others. Returns how many days
     it computed (None: another refresh is running, PostgreSQL).
 
-    One day a transaction, so a run never holds the write lock for longer than a day takes
-    (some 60 ms at a million updates). The log rows read at the start are deleted at the
-    end, by id: a write committed meanwhile leaves its row, and the next run recomputes
-    what it changed. On SQLite the ids are never reused (AUTOINCREMENT), so two runs at
-    once delete only rows they both read."""
+    A day is computed outside any transaction and written in one of its own, so a run
+    holds the write lock only while it writes a day's rows, however long it takes. The log
+    rows read at the start are deleted at the end, by id: a write committed meanwhile
+    leaves its row, and the next run recomputes what it changed. On SQLite a deleted id is
+    never given to a new row (AUTOINCREMENT), so even two runs at once (no lock there)
+    delete only rows they read."""
     today = today or timezone.localdate()
     db = connections[using]
     with db.cursor() as cursor:
