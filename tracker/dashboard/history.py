@@ -46,7 +46,7 @@ class TrendPoint:
         return sum(self.counts.values())
 
 
-KINDS = ("started", "ended", "created")
+KINDS = ("created", "started", "ended")
 
 
 # Long (about 80 lines): one query and the walk back over its rows, which read best together.
@@ -77,7 +77,7 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         week = "CAST((julianday(%s) - julianday({day})) / 7 AS INTEGER)"
     else:
         week = "(CAST(%s AS DATE) - {day}) / 7"  # date - date is a number of days
-    kept = []  # unfiltered, the periods started and ended: a few rows a day, put into weeks
+    kept = None  # unfiltered, the periods started and ended: a few rows a day, put into weeks
     if scope:
         periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
         parts["started"] = (
@@ -93,29 +93,33 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
             .query.sql_with_params()
         )
     else:
-        day = week.format(day="day")
-        kept = [tallies.trend_weeks(kind, day, start, until) for kind in ("started", "ended")]
+        kept = tallies.trend_weeks(week.format(day="day"), start, until)
+    # Rows (week, status, created, started, ended): a part's count in its own column.
     ctes, selects, params = [], [], []
     for kind, (sql, part_params) in parts.items():
+        columns = ", ".join(f"{'n' if k == kind else 0} AS {k}" for k in KINDS)
         ctes.append(f"{kind} (day, status, n) AS ({sql})")
-        selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
+        selects.append(f"SELECT day, status, {columns} FROM {kind}")  # noqa: S608
         params += part_params
+    sums = ", ".join(f"SUM(t.{k})" for k in KINDS)
     sql = f"""
         WITH {", ".join(ctes)}
-        SELECT t.kind, {week.format(day="t.day")}, t.status, SUM(t.n)
+        SELECT {week.format(day="t.day")}, t.status, {sums}
           FROM ({" UNION ALL ".join(selects)}) t
-         GROUP BY 1, 2, 3
+         GROUP BY 1, 2
     """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
     params.append(until)
-    for part_sql, part_params in kept:
-        sql += f" UNION ALL {part_sql}"
-        params += part_params
+    if kept:
+        sql += f" UNION ALL {kept[0]}"
+        params += kept[1]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     counts = {kind: defaultdict(lambda: defaultdict(int)) for kind in KINDS}
-    for kind, week, status, n in rows:
-        counts[kind][week][status] += n
+    for week, status, *numbers in rows:
+        for kind, n in zip(KINDS, numbers, strict=True):
+            if n:
+                counts[kind][week][status] += n
     started, ended = counts["started"], counts["ended"]
     created = defaultdict(int, {k: n[NOT_ASSESSED] for k, n in counts["created"].items()})
 
