@@ -79,19 +79,8 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         week = "(CAST(%s AS DATE) - {day}) / 7"  # date - date is a number of days
     kept = None  # unfiltered, the periods started and ended: a few rows a day, put into weeks
     if scope:
-        periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
-        parts["started"] = (
-            periods.filter(valid_from__gt=start, valid_from__lte=until)
-            .values_list("valid_from", "status")
-            .annotate(n=Count("*"))
-            .query.sql_with_params()
-        )
-        parts["ended"] = (
-            periods.filter(valid_to__gt=start, valid_to__lte=until)
-            .values_list("valid_to", "status")
-            .annotate(n=Count("*"))
-            .query.sql_with_params()
-        )
+        parts["started"] = _periods_in(scope, "valid_from", start, until)
+        parts["ended"] = _periods_in(scope, "valid_to", start, until)
     else:
         kept = tallies.trend_weeks(week.format(day="day"), start, until)
     # Rows (week, status, created, started, ended): a part's count in its own column.
@@ -140,6 +129,34 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         points.append(TrendPoint(until - dt.timedelta(weeks=k + 1), counts))
     points.reverse()
     return points
+
+
+def _periods_in(scope, column, start, until):
+    """(sql, params): (day, status, n) of the periods of the commitments in `scope` whose
+    `column` (valid_from: started; valid_to: ended) is in (start, until].
+
+    SQLite seeks each commitment's periods in its (commitment, day, status) index. So
+    does PostgreSQL through the LATERAL (OFFSET 0 keeps it from being flattened into a
+    join): left to choose, it reads every period of the window and hashes them against
+    the scope's commitments, 4.5 ms against 2.9 for an area at 1,000,000 updates.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            StatusPeriod.objects.filter(*scope.conditions("commitment"))
+            .filter(**{f"{column}__gt": start, f"{column}__lte": until})
+            .order_by()
+            .values_list(column, "status")
+            .annotate(n=Count("*"))
+            .query.sql_with_params()
+        )
+    commitments, params = scope.commitments().order_by().values("id").query.sql_with_params()
+    sql = f"""
+        SELECT p.day, p.status, COUNT(*) FROM ({commitments}) c CROSS JOIN LATERAL (
+          SELECT {column} AS day, status FROM {StatusPeriod._meta.db_table}
+          WHERE commitment_id = c.id AND {column} > %s AND {column} <= %s OFFSET 0
+        ) p GROUP BY 1, 2
+    """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
+    return sql, [*params, start, until]
 
 
 def worsened(*, since, until, scope=Scope()):
