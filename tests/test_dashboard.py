@@ -321,6 +321,27 @@ def test_the_trend_starts_at_the_first_week_with_a_commitment(client, world):
     assertContains(response, f"weekly, {shown[0].day:%-d %b %Y} – 2 Mar 2026")
 
 
+def test_the_trend_shows_a_status_accepted_since_the_last_view(client, world):
+    """The trend's section is drawn once per content (views.trend_section): a write that
+    moves its counts is in the very next view, chart and table."""
+    latest_week = re.compile(r'<tr><th scope="row">02 Mar 2026</th>(.*?)</tr>')
+
+    def latest(response):
+        page = response.content.decode()
+        cells = re.findall(r"<td[^>]*>(\d+)</td>", latest_week.search(page).group(1))
+        return [int(n) for n in cells], " ".join(page.split())
+
+    # Best first: fulfilled, partially, in progress, not started, at risk, stalled,
+    # broken, not yet assessed; then the total.
+    cells, page = latest(get(client, world.manager))
+    assert cells == [1, 0, 0, 0, 1, 1, 0, 2, 5]
+    assert "On 02 Mar 2026: 1 fulfilled (20 %)" in page
+    factories.record(world.c4, author=world.alice, status=Status.FULFILLED, accept_by=world.manager)
+    cells, page = latest(get(client, world.manager))
+    assert cells == [2, 0, 0, 0, 1, 1, 0, 1, 5]
+    assert "On 02 Mar 2026: 2 fulfilled (40 %)" in page
+
+
 def test_a_fresh_install_says_the_trend_needs_more_history(client, manager, seeded):
     response = get(client, manager)
     assert len(response.context["trend"]) == 1

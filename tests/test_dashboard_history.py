@@ -86,7 +86,13 @@ def test_the_trend_counts_each_week(world):
 
 
 def test_the_trend_is_a_series_of_snapshots(world):
-    for scope in (queries.Scope(), queries.Scope(area=world.narcotics.pk)):
+    scopes = (
+        queries.Scope(),
+        queries.Scope(area=world.narcotics.pk),
+        queries.Scope(party=world.china.pk),
+        queries.Scope(owner=world.oscar.pk),
+    )
+    for scope in scopes:
         end = queries.snapshot(day=TODAY, today=TODAY, scope=scope).tally.counts
         for point in history.status_trend(until=TODAY, weeks=10, end_counts=end, scope=scope):
             snap = queries.snapshot(day=point.day, today=TODAY, scope=scope)

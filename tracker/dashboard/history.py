@@ -17,7 +17,7 @@ from ..models import (
     StatusUpdate,
 )
 from ..models.commitments import commitment_url
-from ..people import NAME_COLUMNS, name_of
+from ..people import name_of
 
 # ---------------------------------------------------------------------------------------
 # The dashboard
@@ -33,7 +33,8 @@ from ..people import NAME_COLUMNS, name_of
 # A commitment counts from the day it was created; before its first accepted update is
 # known it is "not yet assessed".
 from . import tallies
-from .queries import NOT_ASSESSED, ONE_DAY, LocalDate, Scope, _status_on, start_of_day
+from .queries import NOT_ASSESSED, ONE_DAY, STATUS_ON, LocalDate, Scope, start_of_day
+from .tallies import as_date
 
 
 @dataclasses.dataclass
@@ -46,7 +47,7 @@ class TrendPoint:
         return sum(self.counts.values())
 
 
-KINDS = ("started", "ended", "created")
+KINDS = ("created", "started", "ended")
 
 
 # Long (about 80 lines): one query and the walk back over its rows, which read best together.
@@ -77,45 +78,38 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
         week = "CAST((julianday(%s) - julianday({day})) / 7 AS INTEGER)"
     else:
         week = "(CAST(%s AS DATE) - {day}) / 7"  # date - date is a number of days
-    kept = []  # unfiltered, the periods started and ended: a few rows a day, put into weeks
+    kept = None  # unfiltered, the periods started and ended: a few rows a day, put into weeks
     if scope:
-        periods = StatusPeriod.objects.filter(*scope.conditions("commitment")).order_by()
-        parts["started"] = (
-            periods.filter(valid_from__gt=start, valid_from__lte=until)
-            .values_list("valid_from", "status")
-            .annotate(n=Count("*"))
-            .query.sql_with_params()
-        )
-        parts["ended"] = (
-            periods.filter(valid_to__gt=start, valid_to__lte=until)
-            .values_list("valid_to", "status")
-            .annotate(n=Count("*"))
-            .query.sql_with_params()
-        )
+        parts["started"] = _periods_in(scope, "valid_from", start, until)
+        parts["ended"] = _periods_in(scope, "valid_to", start, until)
     else:
-        day = week.format(day="day")
-        kept = [tallies.trend_weeks(kind, day, start, until) for kind in ("started", "ended")]
+        kept = tallies.trend_weeks(week.format(day="day"), start, until)
+    # Rows (week, status, created, started, ended): a part's count in its own column.
     ctes, selects, params = [], [], []
     for kind, (sql, part_params) in parts.items():
+        columns = ", ".join(f"{'n' if k == kind else 0} AS {k}" for k in KINDS)
         ctes.append(f"{kind} (day, status, n) AS ({sql})")
-        selects.append(f"SELECT '{kind}' AS kind, day, status, n FROM {kind}")  # noqa: S608
+        selects.append(f"SELECT day, status, {columns} FROM {kind}")  # noqa: S608
         params += part_params
+    sums = ", ".join(f"SUM(t.{k})" for k in KINDS)
     sql = f"""
         WITH {", ".join(ctes)}
-        SELECT t.kind, {week.format(day="t.day")}, t.status, SUM(t.n)
+        SELECT {week.format(day="t.day")}, t.status, {sums}
           FROM ({" UNION ALL ".join(selects)}) t
-         GROUP BY 1, 2, 3
+         GROUP BY 1, 2
     """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
     params.append(until)
-    for part_sql, part_params in kept:
-        sql += f" UNION ALL {part_sql}"
-        params += part_params
+    if kept:
+        sql += f" UNION ALL {kept[0]}"
+        params += kept[1]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     counts = {kind: defaultdict(lambda: defaultdict(int)) for kind in KINDS}
-    for kind, week, status, n in rows:
-        counts[kind][week][status] += n
+    for week, status, *numbers in rows:
+        for kind, n in zip(KINDS, numbers, strict=True):
+            if n:
+                counts[kind][week][status] += n
     started, ended = counts["started"], counts["ended"]
     created = defaultdict(int, {k: n[NOT_ASSESSED] for k, n in counts["created"].items()})
 
@@ -138,20 +132,52 @@ def status_trend(*, until, weeks, end_counts, scope=Scope()):
     return points
 
 
+def _periods_in(scope, column, start, until):
+    """(sql, params): (day, status, n) of the periods of the commitments in `scope` whose
+    `column` (valid_from: started; valid_to: ended) is in (start, until].
+
+    SQLite seeks each commitment's periods in its (commitment, day, status) index. So
+    does PostgreSQL through the LATERAL (OFFSET 0 keeps it from being flattened into a
+    join): left to choose, it reads every period of the window and hashes them against
+    the scope's commitments, 4.5 ms against 2.9 for an area at 1,000,000 updates.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            StatusPeriod.objects.filter(*scope.conditions("commitment"))
+            .filter(**{f"{column}__gt": start, f"{column}__lte": until})
+            .order_by()
+            .values_list(column, "status")
+            .annotate(n=Count("*"))
+            .query.sql_with_params()
+        )
+    commitments, params = scope.commitments().order_by().values("id").query.sql_with_params()
+    sql = f"""
+        SELECT p.day, p.status, COUNT(*) FROM ({commitments}) c CROSS JOIN LATERAL (
+          SELECT {column} AS day, status FROM {StatusPeriod._meta.db_table}
+          WHERE commitment_id = c.id AND {column} > %s AND {column} <= %s OFFSET 0
+        ) p GROUP BY 1, 2
+    """  # noqa: S608 - only our own names and Django's compiled SQL are interpolated
+    return sql, [*params, start, until]
+
+
 def worsened(*, since, until, scope=Scope()):
     """Commitments whose status on `until` is worse than the day before `since`.
 
     [(commitment id, status before, status after)], the biggest fall first. Only a
-    commitment with a status period starting in the range can have changed.
+    commitment with a status period starting in the range can have changed. (SQL text:
+    through the ORM the statement cost 1.4 ms to build and 0.2 to run.)
     """
-    changed = StatusPeriod.objects.filter(valid_from__gte=since, valid_from__lte=until)
-    rows = (
-        scope.commitments()
-        .filter(pk__in=changed.values("commitment_id"))
-        .order_by()
-        .annotate(before=_status_on(since - ONE_DAY), after=_status_on(until))
-        .values_list("id", "before", "after")
-    )
+    conditions, params = scope.sql("c")
+    sql = f"""
+        SELECT c.id, {STATUS_ON}, {STATUS_ON} FROM tracker_commitment c
+        WHERE c.id IN (
+          SELECT commitment_id FROM tracker_statusperiod
+          WHERE valid_from >= %s AND valid_from <= %s
+        ){conditions}
+    """  # noqa: S608 - only our own SQL is interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since - ONE_DAY, until, since, until, *params])
+        rows = cursor.fetchall()
     worse = [
         (pk, before or NOT_ASSESSED, after or NOT_ASSESSED)
         for pk, before, after in rows
@@ -200,43 +226,56 @@ class Changes:
         return sum(len(updates) for _, updates in self.groups)
 
 
-PEOPLE = [f"{person}__{name}" for person in ("author", "decided_by") for name in NAME_COLUMNS]
-
-
 def status_changes(*, since, until, scope=Scope(), limit=50):
-    """Two queries: the totals, and the latest `limit` updates grouped by commitment."""
-    updates = (
-        StatusUpdate.objects.accepted()
-        .filter(*scope.conditions("commitment"))
-        .filter(decided_at__gte=start_of_day(since), decided_at__lt=start_of_day(until + ONE_DAY))
-    )
-    totals = updates.order_by().aggregate(
-        updates=Count("id"), commitments=Count("commitment", distinct=True)
-    )
+    """Two queries: the totals, and the latest `limit` updates grouped by commitment.
+
+    (SQL text: through the ORM the two statements cost more to build than to run.)"""
+    conditions, scope_params = scope.sql("c")
+    known = [start_of_day(since), start_of_day(until + ONE_DAY)]
+    params = [
+        StatusUpdate.ReviewState.ACCEPTED,
+        *(connection.ops.adapt_datetimefield_value(moment) for moment in known),
+        *scope_params,
+    ]
+    commitment = "JOIN tracker_commitment c ON c.id = su.commitment_id"
+    where = f"su.review_state = %s AND su.decided_at >= %s AND su.decided_at < %s{conditions}"
+    totals = f"""
+        SELECT COUNT(*), COUNT(DISTINCT su.commitment_id)
+          FROM tracker_statusupdate su {commitment if conditions else ""} WHERE {where}
+    """  # noqa: S608 - only our own SQL is interpolated
     # Only what the dashboard shows, as values: rows of three models are costly to build.
-    latest = updates.order_by("-decided_at", "-id").values_list(
-        "commitment_id",
-        "commitment__reference",
-        "commitment__title",
-        "status",
-        "previous_status",
-        "as_of",
-        "decided_at",
-        *PEOPLE,
-    )
+    latest = f"""
+        SELECT su.commitment_id, c.reference, c.title, su.status, su.previous_status,
+               su.as_of, su.decided_at, a.first_name, a.last_name, a.username,
+               d.first_name, d.last_name, d.username
+          FROM tracker_statusupdate su {commitment}
+          LEFT JOIN auth_user a ON a.id = su.author_id
+          LEFT JOIN auth_user d ON d.id = su.decided_by_id
+         WHERE {where} ORDER BY su.decided_at DESC, su.id DESC LIMIT %s
+    """  # noqa: S608 - only our own SQL is interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(totals, params)
+        updates, commitments = cursor.fetchone()
+        cursor.execute(latest, [*params, limit])
+        rows = cursor.fetchall()
     groups = {}
-    for pk, reference, title, status, previous, as_of, decided_at, *names in latest[:limit]:
+    for pk, reference, title, status, previous, as_of, decided_at, *names in rows:
         if pk not in groups:
             url = commitment_url(reference)
             groups[pk] = (ChangedCommitment(reference, title, url), [])
         author = name_of(*names[:3]) if names[2] else ""
         decided_by = name_of(*names[3:]) if names[5] else ""
-        local = timezone.localtime(decided_at)
-        groups[pk][1].append(Change(status, previous, as_of, local, author, decided_by))
+        local = timezone.localtime(aware(decided_at))
+        groups[pk][1].append(Change(status, previous, as_date(as_of), local, author, decided_by))
     return Changes(
         since=since,
         until=until,
-        updates=totals["updates"],
-        commitments=totals["commitments"],
+        updates=updates,
+        commitments=commitments,
         groups=[(commitment, tuple(changes)) for commitment, changes in groups.values()],
     )
+
+
+def aware(value):
+    """A datetime from a raw cursor: SQLite's are naive, in the database's time zone."""
+    return timezone.make_aware(value, connection.timezone) if timezone.is_naive(value) else value

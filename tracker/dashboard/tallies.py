@@ -43,7 +43,9 @@ TREND = "tracker_trendtally"
 NOBODY = 0
 # Rows appended beyond one per count before a read counts afresh instead.
 FOLD_AFTER = 2_000
-DIMENSIONS = {"day", "area", "owner", "party"}  # "day": the day they were counted against
+# READ's kinds of row: "day", the day the tallies were counted against; "kept", the days
+# and number of the kept rows; then one per count.
+DIMENSIONS = {"day", "kept", "area", "owner", "party"}
 
 CREATE = [
     f"CREATE TABLE IF NOT EXISTS {TABLE} (dimension varchar(5) NOT NULL, key bigint NOT NULL, "
@@ -253,12 +255,13 @@ def refresh_trend(*, using=DEFAULT_DB_ALIAS):
             cursor.execute(f"INSERT INTO {TREND} {TREND_COUNT}")  # noqa: S608
 
 
-def trend_weeks(kind, week, start, until):
-    """(sql, params): (kind, week, status, n) of the periods started or ended (`kind`) in
-    (start, until], by week (`week`: the SQL of a row's week, from its `day` and `until`)."""
+def trend_weeks(week, start, until):
+    """(sql, params): (week, status, 0, started, ended) of the periods started and ended in
+    (start, until], by week (`week`: the SQL of a row's week, from its `day` and `until`),
+    in one pass over the window's rows."""
     sql = (
-        f"SELECT '{kind}', {week}, status, SUM({kind}) FROM {TREND} "  # noqa: S608
-        "WHERE day > %s AND day <= %s GROUP BY 2, 3"
+        f"SELECT {week}, status, 0, SUM(started), SUM(ended) FROM {TREND} "  # noqa: S608
+        "WHERE day > %s AND day <= %s GROUP BY 1, 2"
     )
     return sql, [until, start, until]
 
@@ -277,10 +280,14 @@ def trend_drift():
         return [(as_date(day), status, int(a), int(b)) for day, status, a, b in cursor]
 
 
+# The day counted against; then the days and number of the kept rows, for `fresh`; then
+# the counts. (Days only in the first two rows: a date per count cost more than the sums.)
 READ = f"""
     SELECT 'day', {NOBODY}, '', day, 0, 0, day, 0 FROM {DAY_TABLE}
     UNION ALL
-    SELECT dimension, key, status, MIN(day), SUM(n), SUM(overdue), MAX(day), COUNT(*)
+    SELECT 'kept', {NOBODY}, '', MIN(day), 0, 0, MAX(day), COUNT(*) FROM {TABLE}
+    UNION ALL
+    SELECT dimension, key, status, NULL, SUM(n), SUM(overdue), NULL, COUNT(*)
       FROM {TABLE} GROUP BY 1, 2, 3
 """  # noqa: S608 - constants only
 
@@ -295,17 +302,22 @@ def as_date(value):
 def fresh(rows, today):
     """Whether READ's rows were all counted against today (and there is a day), in not many
     more rows than counts (a bulk write appends thousands: counting afresh folds them)."""
-    # The raw values first: a few distinct days among hundreds of rows.
-    days = {as_date(day) for day in {day for row in rows for day in (row[3], row[6])}}
-    appended = sum(n for *_, n in rows) - len(rows)
-    return any(row[0] == "day" for row in rows) and days == {today} and appended <= FOLD_AFTER
+    day = [row for row in rows if row[0] == "day"]
+    _, _, _, first, _, _, last, kept = next(row for row in rows if row[0] == "kept")
+    appended = kept - (len(rows) - len(day) - 1)
+    return (
+        bool(day)
+        and as_date(day[0][3]) == today
+        and (not kept or as_date(first) == as_date(last) == today)
+        and appended <= FOLD_AFTER
+    )
 
 
 def counts(rows):
     """{(dimension, key): [(status, n, overdue)]} from READ's rows, empty counts left out."""
     result = {}
     for dimension, key, status, _day, n, overdue, *_ in rows:
-        if dimension != "day" and n:
+        if dimension not in ("day", "kept") and n:
             key = None if dimension == "owner" and key == NOBODY else key
             # int: PostgreSQL sums integers as numeric.
             result.setdefault((dimension, key), []).append((status, int(n), int(overdue)))

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
@@ -21,6 +22,8 @@ from ..htmx import is_swap, render_page, vary
 from ..models import Status
 from . import charts, fragments, overview, queries
 from .forms import DEFAULT_MONTHS, DEFAULT_PERIOD, PERIOD_DAYS, PERIODS, WINDOWS, DashboardForm
+from .history import TrendPoint
+from .queries import STATUS_ORDER
 
 
 @dataclasses.dataclass
@@ -215,21 +218,14 @@ def dashboard(request):
     return render_page(request, "tracker/dashboard_page.html", context)
 
 
-def trend_context(data):
-    """The trend's chart and table, and the long lists drawn by fragments. The trend starts
-    at the first week with a commitment: a fresh install has no empty year before it."""
+def trend_context(data, windows, months):
+    """The trend's section, and the long lists drawn by fragments. The trend starts at the
+    first week with a commitment: a fresh install has no empty year before it."""
     trend = charts.from_first_data(data.trend)
-    chart = charts.trend_chart(trend) if len(trend) > 1 else None
-    rows = [
-        (p.day, tuple(p.counts.get(s, 0) for s in queries.STATUS_ORDER), p.total)
-        for p in reversed(trend)
-    ]
     return {
-        "chart": chart,
         "trend": trend,
+        "trend_html": trend_section(trend, data.day, windows, months),
         "fragments": {
-            "trend_rows": fragments.render_rows("trend_row", rows),
-            "trend_columns": fragments.render("trend_columns", chart=chart) if chart else "",
             "change_groups": fragments.render_rows("change_group", data.changes.groups),
             **{
                 kind: fragments.render_rows("attention_item", [(kind, item) for item in items])
@@ -241,6 +237,27 @@ def trend_context(data):
             },
         },
     }
+
+
+def trend_section(trend, day, windows, months):
+    """The trend's section (chart, legend, table), drawn once per content: its geometry and
+    markup cost about 3 ms, and only a write that moves one of its counts changes it."""
+    points = tuple((p.day, tuple(p.counts.get(s, 0) for s in STATUS_ORDER)) for p in trend)
+    return _trend_section(points, day, tuple(windows), months, translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _trend_section(points, day, windows, months, language):
+    trend = [TrendPoint(week, dict(zip(STATUS_ORDER, n, strict=True))) for week, n in points]
+    return fragments.render(
+        "trend",
+        trend=trend,
+        chart=charts.trend_chart(trend) if len(trend) > 1 else None,
+        day=day,
+        windows=windows,
+        months=months,
+        statuses=STATUS_ORDER,
+    )
 
 
 def breakdowns(links, choices, snap):
@@ -278,6 +295,7 @@ def render_dashboard(request, region_only=False):
     attention_change = tally.attention - sum(
         week_before.counts.get(s, 0) for s in Status.attention()
     )
+    windows = [(months, label, options.url(months=months)) for months, label in WINDOWS.items()]
     context = {
         "form": form,
         "notices": form.notices(),
@@ -294,7 +312,7 @@ def render_dashboard(request, region_only=False):
         "attention_fall": -attention_change,
         "worsened_more": data.worsened_count - len(data.worsened),
         "filter_fields": [form["area"], form["party"], form["owner"], form["as_of"]],
-        **trend_context(data),
+        **trend_context(data, windows, options.months),
         "legend": [(s, n, links(status=s.value)) for s, n in tally.items()],
         "links": {
             "all": links(),
@@ -308,9 +326,6 @@ def render_dashboard(request, region_only=False):
         "periods": [
             (key, label, options.url(period=key, since=None, until=None))
             for key, label in PERIODS.items()
-        ],
-        "windows": [
-            (months, label, options.url(months=months)) for months, label in WINDOWS.items()
         ],
         "breakdowns": breakdowns(links, choices, snap),
         "statuses": queries.STATUS_ORDER,
