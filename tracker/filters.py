@@ -4,6 +4,8 @@ Invalid values never fail the page: django-filter drops a field that does not va
 from `cleaned_data`, so it is ignored, and `ignored()` says which ones were.
 """
 
+import functools
+
 import django_filters
 from django import forms
 from django.contrib.auth.models import User
@@ -39,7 +41,21 @@ def status_rank():
     )
 
 
+class OwnerChoiceIterator(safe.FetchedChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        sql, params = owners_statement(self.queryset.db)
+        for user in User.objects.raw(sql, params):
+            yield self.choice(user)
+
+
 class OwnerChoiceField(safe.ModelChoiceField):
+    """The owners' options from owners()' SQL compiled once (a chosen owner is still
+    checked against owners() itself)."""
+
+    iterator = OwnerChoiceIterator
+
     def label_from_instance(self, obj):
         return display_name(obj)
 
@@ -56,6 +72,14 @@ def owners(request):
     return User.objects.filter(Exists(analyst) | Exists(owner)).order_by(
         "first_name", "last_name", "username"
     )
+
+
+@functools.lru_cache(maxsize=4)
+def owners_statement(alias):
+    """owners() as (SQL, parameters), compiled once per database: the ORM took about 1 ms
+    a page to build its two EXISTS, the database 0.2 ms to answer (bench/README.md)."""
+    queryset = owners(None).only("username", "first_name", "last_name")
+    return queryset.query.get_compiler(alias).as_sql()
 
 
 class CommitmentFilter(django_filters.FilterSet):
