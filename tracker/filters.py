@@ -4,8 +4,6 @@ Invalid values never fail the page: django-filter drops a field that does not va
 from `cleaned_data`, so it is ignored, and `ignored()` says which ones were.
 """
 
-import functools
-
 import django_filters
 from django import forms
 from django.contrib.auth.models import User
@@ -13,6 +11,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, 
 
 from . import fields as safe
 from . import limits
+from .forms import JINJA2_WIDGETS
 from .models import ANALYSTS, Area, Commitment, Party, Status, StatusUpdate
 from .people import display_name
 
@@ -41,20 +40,13 @@ def status_rank():
     )
 
 
-class OwnerChoiceIterator(safe.FetchedChoiceIterator):
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        sql, params = owners_statement(self.queryset.db)
-        for user in User.objects.raw(sql, params):
-            yield self.choice(user)
+def owner_options():
+    return owners(None).only("username", "first_name", "last_name")
 
 
 class OwnerChoiceField(safe.ModelChoiceField):
-    """The owners' options from owners()' SQL compiled once (a chosen owner is still
-    checked against owners() itself)."""
-
-    iterator = OwnerChoiceIterator
+    iterator = safe.CompiledChoiceIterator
+    options = staticmethod(owner_options)
 
     def label_from_instance(self, obj):
         return display_name(obj)
@@ -74,12 +66,12 @@ def owners(request):
     )
 
 
-@functools.lru_cache(maxsize=4)
-def owners_statement(alias):
-    """owners() as (SQL, parameters), compiled once per database: the ORM took about 1 ms
-    a page to build its two EXISTS, the database 0.2 ms to answer (bench/README.md)."""
-    queryset = owners(None).only("username", "first_name", "last_name")
-    return queryset.query.get_compiler(alias).as_sql()
+class JinjaWidgetsForm(forms.Form):
+    """The list's filter form, its widgets drawn by Jinja2 (templates/jinja2/commitments/
+    filters.html): through Django's template language and forms.html#field they took
+    about 1 ms more a page (bench/README.md)."""
+
+    default_renderer = JINJA2_WIDGETS
 
 
 class CommitmentFilter(django_filters.FilterSet):
@@ -134,6 +126,7 @@ class CommitmentFilter(django_filters.FilterSet):
     class Meta:
         model = Commitment
         fields = []
+        form = JinjaWidgetsForm
 
     def __init__(self, data=None, *args, **kwargs):
         # An over-long search is dropped before the form sees it, so the page never echoes
@@ -200,6 +193,23 @@ class CommitmentFilter(django_filters.FilterSet):
         return params
 
 
+def analysts():
+    return User.objects.filter(groups__name=ANALYSTS).order_by("username")
+
+
+def analyst_options():
+    return analysts().only("username")
+
+
+class AnalystChoiceField(safe.ModelChoiceField):
+    iterator = safe.CompiledChoiceIterator
+    options = staticmethod(analyst_options)
+
+
+class AnalystFilter(safe.ModelChoiceFilter):
+    field_class = AnalystChoiceField
+
+
 class ReviewQueueFilter(django_filters.FilterSet):
     area = safe.ModelChoiceFilter(
         field_name="commitment__area",
@@ -207,9 +217,9 @@ class ReviewQueueFilter(django_filters.FilterSet):
         empty_label="All areas",
         widget=safe.RememberedSelect,
     )
-    analyst = safe.ModelChoiceFilter(
+    analyst = AnalystFilter(
         field_name="author",
-        queryset=User.objects.filter(groups__name=ANALYSTS).order_by("username"),
+        queryset=analysts(),
         empty_label="All analysts",
         label="Analyst",
         widget=safe.RememberedSelect,

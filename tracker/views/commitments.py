@@ -117,6 +117,10 @@ def commitment_list(request):
             commitments=commitments,
             today=today,
         ),
+        # An HTMX swap of the results shows no filters.
+        "filter_fields": None
+        if is_swap(request)
+        else fragments.render("commitments/filters", form=filterset.form),
         "notices": notices,
         "filtered": bool(filterset.active_params()),
         "nav_section": "commitments",
