@@ -64,7 +64,8 @@ class CompiledChoiceIterator(FetchedChoiceIterator):
     """The options of a field whose `options` function gives the same queryset on every
     request: its SQL compiled once (compiled()), its rows read each time. Building the SQL
     of the owners' two EXISTS took the ORM about 1 ms a page, answering it 0.2 ms
-    (bench/README.md). A chosen value is still checked against the field's queryset."""
+    (bench/README.md). A chosen value is still checked against the field's queryset; the
+    options shown are always `options()`'s, so narrow that function, not the field's queryset."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
