@@ -1,5 +1,8 @@
 """Status updates, their evidence, and the periods of each official status."""
 
+import datetime
+from typing import NamedTuple
+
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -27,14 +30,10 @@ class StatusUpdateQuerySet(models.QuerySet):
 
     def for_timeline(self):
         return (
-            self.select_related("author", "decided_by", "revises")
-            .prefetch_related(
-                models.Prefetch(
-                    "evidence",
-                    queryset=Evidence.objects.select_related("source", "speaker_party"),
-                )
+            # Their evidence: Evidence.objects.shown_for() (plain values for the fragments).
+            self.select_related("author", "decided_by", "revises").order_by(
+                "-as_of", "-created_at", "-id"
             )
-            .order_by("-as_of", "-created_at", "-id")
         )
 
     def awaiting_decision_by(self, user):
@@ -224,6 +223,60 @@ class StatusUpdate(models.Model):
         return self.review_state == self.ReviewState.RETURNED
 
 
+class ShownEvidence(NamedTuple):
+    """What templates/jinja2/parts/updates.html's `evidence` macro shows of a piece of
+    evidence; `reader_url` is None when the quote is unverified."""
+
+    quote: str
+    speaker: str
+    party: str | None  # the speaker's party's name
+    source_url: str
+    source_title: str
+    source_publisher: str
+    source_published_on: datetime.date | None
+    locator: str
+    reader_url: str | None
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def shown_for(self, update_ids):
+        """The evidence of these status updates as the cards and the status history show it,
+        read as values in one query (model instances with their source and party cost about
+        twice as much): {update id: [ShownEvidence, ...]}, each list in the order recorded."""
+        rows = (
+            self.filter(status_update_id__in=update_ids)
+            .order_by("id")
+            .values_list(
+                "status_update_id",
+                "quote",
+                "speaker",
+                "speaker_party__name",
+                "source__url",
+                "source__title",
+                "source__publisher",
+                "source__published_on",
+                "locator",
+                "source_id",
+                "paragraph",
+                "source_sha256",
+            )
+        )
+        shown = {}
+        for update_id, *values, source_id, paragraph, sha256 in rows:
+            url = reader_url(source_id, paragraph) if sha256 else None
+            shown.setdefault(update_id, []).append(ShownEvidence(*values, url))
+        return shown
+
+
+def reader_url(source_id, paragraph):
+    """Where a verified quote stands in the source reader (its page of paragraphs)."""
+    from ..library.reader import page_of
+
+    url = reverse("source-detail", args=[source_id])
+    page = page_of(paragraph) if paragraph else 1
+    return f"{url}?page={page}#p{paragraph}" if page > 1 else f"{url}#p{paragraph}"
+
+
 class Evidence(models.Model):
     """A verbatim quote from a source, supporting one status update."""
 
@@ -248,6 +301,8 @@ class Evidence(models.Model):
         max_length=64, blank=True, editable=False, default="", db_default=""
     )
 
+    objects = EvidenceQuerySet.as_manager()
+
     class Meta:
         ordering = ["status_update", "id"]
         verbose_name_plural = "evidence"
@@ -268,11 +323,7 @@ class Evidence(models.Model):
 
     def reader_url(self):
         """Where the quote stands in the source reader (its page of paragraphs)."""
-        from ..library.reader import page_of
-
-        url = reverse("source-detail", args=[self.source_id])
-        page = page_of(self.paragraph) if self.paragraph else 1
-        return f"{url}?page={page}#p{self.paragraph}" if page > 1 else f"{url}#p{self.paragraph}"
+        return reader_url(self.source_id, self.paragraph)
 
 
 class StatusPeriod(models.Model):

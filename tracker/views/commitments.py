@@ -33,6 +33,7 @@ from ..models import (
     Commitment,
     CommitmentParty,
     Confidence,
+    Evidence,
     Indicator,
     Measurement,
     Source,
@@ -219,6 +220,7 @@ def timeline_page(user, commitment, page, *, new_update=None):
         "timeline_items": fragments.render(
             "commitments/timeline",
             updates=timeline,
+            evidence_of=Evidence.objects.shown_for([update.pk for update in timeline]),
             new_update_pk=new_update.pk if new_update else None,
             commitment_url=commitment.get_absolute_url(),
             review_queue_url=reverse("review-queue"),

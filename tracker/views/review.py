@@ -34,6 +34,7 @@ def queue_cards(request, updates, *, error=None, comment="", decision=None):
     return fragments.render(
         "review/cards",
         updates=updates,
+        evidence_of=Evidence.objects.shown_for([update.pk for update in updates]),
         accept_to=fragments.PathTo("review-accept"),
         return_to=fragments.PathTo("review-return"),
         csrf_input=csrf_input(request),
@@ -43,10 +44,14 @@ def queue_cards(request, updates, *, error=None, comment="", decision=None):
     )
 
 
+def card_details(updates):
+    """What a card shows of its update (its evidence: Evidence.objects.shown_for)."""
+    return updates.select_related("commitment", "commitment__area", "author", "revises")
+
+
 def with_details(updates):
-    return updates.select_related(
-        "commitment", "commitment__area", "author", "revises"
-    ).prefetch_related(
+    """Updates with all a card shows, evidence included as instances (the API's)."""
+    return card_details(updates).prefetch_related(
         Prefetch(
             "evidence",
             queryset=Evidence.objects.select_related("source", "speaker_party").order_by("id"),
@@ -61,7 +66,7 @@ def review_queue(request):
     filterset = ReviewQueueFilter(request.GET, queryset=waiting)
     # Unknown filter values are reported on the form and ignored, never a 500.
     updates = filterset.qs if filterset.is_valid() else waiting
-    updates = with_details(updates).order_by("created_at", "id")
+    updates = card_details(updates).order_by("created_at", "id")
     if filterset.is_valid() and not any(filterset.form.cleaned_data.values()):
         # Unfiltered, the queue holds what the navigation's "review" counter counts.
         total = request_navigation_counts(request)["review"]
@@ -109,7 +114,7 @@ def decide(request, pk, *, accept):
         messages.success(request, f"{update.commitment.reference}: update {verb}.")
         return redirect("review-queue")
 
-    update = with_details(StatusUpdate.objects.filter(pk=pk)).get()
+    update = card_details(StatusUpdate.objects.filter(pk=pk)).get()
     status = 200
     if error:
         # 409: someone else decided first; 422: the comment is missing or invalid.
@@ -149,7 +154,8 @@ def return_(request, pk):
 @role_required(sees_returned_updates)
 def returned_updates(request):
     updates = StatusUpdate.objects.returned_to(request.user)
-    updates = with_details(updates).select_related("decided_by")
+    # Its cards show no evidence.
+    updates = card_details(updates).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
     # The navigation's "returned" counter is this list's total: one anti-join, not two.
     total = request_navigation_counts(request)["returned"]
