@@ -54,6 +54,16 @@ class ReviewState(models.TextChoices):
     RETURNED = "returned", "Returned"
 
 
+def decided_how(decider, author_id):
+    """Who decided an update, in words: "by Maria Manager" (`decider`: their name, or None),
+    "by the seed import" (no author), or "on recording (no review step)"."""
+    if decider is not None:
+        return f"by {decider}"
+    if author_id is None:
+        return "by the seed import"
+    return "on recording (no review step)"
+
+
 class StatusUpdate(models.Model):
     """An assessment of a commitment at a date. Append-only: corrections are new updates."""
 
@@ -202,13 +212,12 @@ class StatusUpdate(models.Model):
 
     @property
     def decided_how(self):
-        """Who decided, in words: "by Maria Manager", "by the seed import", or "on
-        recording (no review step)"."""
-        if self.decided_by_id:
-            return f"by {display_name(self.decided_by)}"
-        if self.author_id is None:
-            return "by the seed import"
-        return "on recording (no review step)"
+        decider = display_name(self.decided_by) if self.decided_by_id else None
+        return decided_how(decider, self.author_id)
+
+    @property
+    def review_label(self):
+        return self.get_review_state_display()
 
     @property
     def is_pending(self):
