@@ -315,6 +315,14 @@ class Evidence(models.Model):
     class Meta:
         ordering = ["status_update", "id"]
         verbose_name_plural = "evidence"
+        indexes = [
+            # "What each side says" on a commitment's page walks its updates' evidence for the
+            # parties' quotes: with the party in the index the quotes of other speakers are
+            # skipped without reading their rows (SQLite 1M: 2.5 -> 1.6 ms, bench/README.md).
+            models.Index(
+                fields=["status_update", "speaker_party"], name="tracker_evidence_speaker_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(source_sha256="") & Q(paragraph__isnull=True))
