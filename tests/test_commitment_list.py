@@ -164,6 +164,17 @@ def test_the_owner_choices_are_analysts_and_owners_each_once(signed_in, board, m
     assert nobody.username not in options
 
 
+def test_the_owner_choices_follow_new_owners_and_names(signed_in, board):
+    # The owners' SQL is compiled once per process; their rows are read on every page.
+    assert "Newly Hired" not in signed_in.get(URL).content.decode()
+    newcomer = factories.make_analyst("newcomer", first_name="Newly", last_name="Hired")
+    options = re.findall(r'<option value="([^"]*)">([^<]*)<', signed_in.get(URL).content.decode())
+    assert ("newcomer", "Newly Hired") in options
+    newcomer.first_name = "Renamed"
+    newcomer.save()
+    assert "Renamed Hired" in signed_in.get(URL).content.decode()
+
+
 def test_filter_by_owner_uses_the_username(signed_in, board):
     assert references(signed_in.get(URL, {"owner": "oscar"})) == ["USCN-AI", "USCN-MIL"]
 

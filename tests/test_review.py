@@ -8,7 +8,7 @@ from pytest_django.asserts import assertContains
 from tests import factories
 from tests.factories import HTMX
 from tracker import services
-from tracker.models import ANALYSTS, Status, StatusUpdate
+from tracker.models import ANALYSTS, Evidence, Status, StatusUpdate
 from tracker.views.review import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -390,8 +390,8 @@ def test_the_returned_list_pages_through_every_returned_update(
     client.force_login(analyst)
     client.get("/returned/")  # warm the session
     # session, user, groups, nav counts (returned, unread; also the list's total),
-    # page of updates, evidence
-    with django_assert_num_queries(6) as small:
+    # page of updates (its cards show no evidence)
+    with django_assert_num_queries(5) as small:
         client.get("/returned/")
     for _ in range(PAGE_SIZE):
         return_one()
@@ -410,3 +410,38 @@ def test_a_decision_shows_the_count_after_it_not_before(client, manager, analyst
     body = client.post(f"/review/{pending.pk}/accept/", {"comment": "Good"}, **HTMX)
     assert 'aria-label="1 waiting"' in body.content.decode()
     assert "1 update waiting" in client.get("/review/").content.decode()
+
+
+def test_the_queue_and_the_status_history_show_each_piece_of_evidence_in_full(
+    client, manager, analyst, commitment
+):
+    source = factories.make_source(
+        "Budget report", url="https://example.org/report", publisher="Treasury"
+    )
+    update = factories.record(commitment, author=analyst, quote="We will build it.", source=source)
+    party = factories.make_party("Green Party")
+    Evidence.objects.create(
+        status_update=update,
+        source=factories.make_source("Minutes"),
+        quote="It is built.",
+        speaker="Ana Ruiz",
+        speaker_party=party,
+        locator="p. 4",
+        paragraph=12,
+        source_sha256="0" * 64,
+    )
+    client.force_login(manager)
+    for page in ("/review/", commitment.get_absolute_url()):
+        html = client.get(page).content.decode()
+        first, second = html.index("We will build it."), html.index("It is built.")
+        assert first < second  # in the order recorded
+        link = '<a href="https://example.org/report" rel="noopener noreferrer">Budget report</a>'
+        assert f"{link}, Treasury" in html
+        assert "Unverified" in html[first:second]
+        assert (
+            '<span class="speaker">Ana Ruiz</span> <span class="muted">(Green Party)</span>' in html
+        )
+        assert "<cite>Minutes</cite>" in html
+        assert '<span class="locator">p. 4</span>' in html
+        reader = f"/sources/{Evidence.objects.get(quote='It is built.').source_id}/#p12"
+        assert f'<a class="badge badge-verified" href="{reader}"' in html

@@ -14,7 +14,9 @@ from ..context_processors import request_navigation_counts
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
-from ..models import Evidence, StatusUpdate
+from ..models import Confidence, Evidence, ReviewState, StatusUpdate
+from ..models.updates import decided_how
+from ..people import name_of
 
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
@@ -29,11 +31,66 @@ class CountedPaginator(Paginator):
         self.count = count
 
 
-def queue_cards(request, updates, *, error=None, comment="", decision=None):
+# What a card shows, read as values: 20 updates as model instances, each with its
+# commitment, area, author and revised update, cost about 2 ms a page in the ORM
+# (bench/README.md, "Review cards and the status history from values").
+CARD_COLUMNS = (
+    "id",
+    "commitment__reference",
+    "commitment__title",
+    "commitment__area__name",
+    "author_id",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+    "created_at",
+    "as_of",
+    "previous_status",
+    "status",
+    "progress",
+    "confidence",
+    "assessment",
+    "assessment_html",
+    "review_state",
+    "decided_at",
+    "decision_comment",
+    "decided_by__first_name",
+    "decided_by__last_name",
+    "decided_by__username",
+    "revises_id",
+    "revises__decision_comment",
+)
+CONFIDENCE_LABELS = dict(Confidence.choices)
+REVIEW_LABELS = dict(ReviewState.choices)
+
+
+def card_rows(updates):
+    """The cards (templates/jinja2/review/) of these updates, from CARD_COLUMNS' values, each
+    with `author` and `decider` as names or None, the labels and the decision in words."""
+    cards = list(updates.values(*CARD_COLUMNS))
+    for card in cards:
+        card["author"] = person_name(card, "author")
+        card["decided_how"] = decided_how(person_name(card, "decided_by"), card["author_id"])
+        card["confidence_label"] = CONFIDENCE_LABELS[card["confidence"]]
+        card["review_label"] = REVIEW_LABELS[card["review_state"]]
+        card["is_pending"] = card["review_state"] == ReviewState.SUBMITTED
+        card["is_returned"] = card["review_state"] == ReviewState.RETURNED
+    return cards
+
+
+def person_name(card, prefix):
+    username = card[f"{prefix}__username"]
+    if username is None:
+        return None
+    return name_of(card[f"{prefix}__first_name"], card[f"{prefix}__last_name"], username)
+
+
+def queue_cards(request, cards, *, error=None, comment="", decision=None):
     """The review queue's cards, each with its decision forms (templates/jinja2/review/)."""
     return fragments.render(
         "review/cards",
-        updates=updates,
+        updates=cards,
+        evidence_of=Evidence.objects.shown_for([card["id"] for card in cards]),
         accept_to=fragments.PathTo("review-accept"),
         return_to=fragments.PathTo("review-return"),
         csrf_input=csrf_input(request),
@@ -44,6 +101,7 @@ def queue_cards(request, updates, *, error=None, comment="", decision=None):
 
 
 def with_details(updates):
+    """Updates with what a card shows, evidence included, as model instances (the API's)."""
     return updates.select_related(
         "commitment", "commitment__area", "author", "revises"
     ).prefetch_related(
@@ -61,7 +119,7 @@ def review_queue(request):
     filterset = ReviewQueueFilter(request.GET, queryset=waiting)
     # Unknown filter values are reported on the form and ignored, never a 500.
     updates = filterset.qs if filterset.is_valid() else waiting
-    updates = with_details(updates).order_by("created_at", "id")
+    updates = updates.order_by("created_at", "id")
     if filterset.is_valid() and not any(filterset.form.cleaned_data.values()):
         # Unfiltered, the queue holds what the navigation's "review" counter counts.
         total = request_navigation_counts(request)["review"]
@@ -69,12 +127,12 @@ def review_queue(request):
     else:
         paginator = Paginator(updates, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    page_updates = list(page.object_list)
+    cards = card_rows(page.object_list)
     context = {
         "filter": filterset,
         "page": page,
-        "updates": page_updates,
-        "cards": queue_cards(request, page_updates),
+        "updates": cards,
+        "cards": queue_cards(request, cards),
         "nav_section": "review",
     }
     return render_page(request, "tracker/review_queue.html", context, fragment="queue")
@@ -109,16 +167,16 @@ def decide(request, pk, *, accept):
         messages.success(request, f"{update.commitment.reference}: update {verb}.")
         return redirect("review-queue")
 
-    update = with_details(StatusUpdate.objects.filter(pk=pk)).get()
+    (card,) = card_rows(StatusUpdate.objects.filter(pk=pk))
     status = 200
     if error:
         # 409: someone else decided first; 422: the comment is missing or invalid.
-        status = 422 if update.is_pending else 409
+        status = 422 if card["is_pending"] else 409
     comment = request.POST.get("comment", "")[:5000]
     decision = "accept" if accept else "return"
     context = {
-        "update": update,
-        "cards": queue_cards(request, [update], error=error, comment=comment, decision=decision),
+        "update": card,
+        "cards": queue_cards(request, [card], error=error, comment=comment, decision=decision),
         "swap": is_swap(request),
     }
     if is_swap(request):
@@ -149,12 +207,12 @@ def return_(request, pk):
 @role_required(sees_returned_updates)
 def returned_updates(request):
     updates = StatusUpdate.objects.returned_to(request.user)
-    updates = with_details(updates).select_related("decided_by")
     updates = updates.order_by("-decided_at", "-id")
     # The navigation's "returned" counter is this list's total: one anti-join, not two.
     total = request_navigation_counts(request)["returned"]
     page = CountedPaginator(updates, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
-    page_updates = list(page.object_list)
-    cards = fragments.render("review/returned", updates=page_updates)
-    context = {"page": page, "updates": page_updates, "cards": cards, "nav_section": "returned"}
+    # Its cards show no evidence.
+    returned = card_rows(page.object_list)
+    cards = fragments.render("review/returned", updates=returned)
+    context = {"page": page, "updates": returned, "cards": cards, "nav_section": "returned"}
     return render_page(request, "tracker/returned.html", context)

@@ -8,6 +8,7 @@ from django_htmx.http import push_url
 
 from .. import fragments
 from ..access import role_required
+from ..forms import JINJA2_WIDGETS
 from ..htmx import is_swap, render_page
 from ..search import results
 from ..search.forms import SearchForm
@@ -16,7 +17,8 @@ from ..search.forms import SearchForm
 @require_GET
 @role_required()
 def search(request):
-    form = SearchForm(request.GET)
+    # Its widgets drawn by Jinja2 (templates/jinja2/search/filters.html), as the list's.
+    form = SearchForm(request.GET, renderer=JINJA2_WIDGETS)
     hits, more, page = [], False, 1
     valid = form.is_valid()
     searched = valid and bool(form.cleaned_data["q"])
@@ -28,6 +30,10 @@ def search(request):
         "form": form,
         "hits": hits,
         "hit_items": fragments.render("search/hits", hits=hits),
+        # An HTMX swap of the results shows no fields.
+        "search_fields": None
+        if is_swap(request)
+        else fragments.render("search/filters", form=form),
         "more": more,
         "searched": searched,
         "page_number": page,
