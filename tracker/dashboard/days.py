@@ -31,7 +31,7 @@ import itertools
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from .tallies import as_date
+from .tallies import as_date, create_trigger
 
 KEPT = "tracker_pastday"
 ROWS = "tracker_pastday_row"
@@ -158,24 +158,7 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
         for table, op, condition, day in _triggers(_Sql(db.vendor)):
             name = f"tracker_pastday_{table.removeprefix('tracker_')}_{op.lower()}"
             body = f"INSERT INTO {CHANGED} (day) VALUES ({day})"  # noqa: S608 - constants
-            if db.vendor == "sqlite":
-                when = (
-                    f" WHEN {condition.replace('IS DISTINCT FROM', 'IS NOT')}" if condition else ""
-                )
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-                cursor.execute(
-                    f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}"{when} BEGIN {body}; END'
-                )
-            else:
-                when = f" WHEN ({condition})" if condition else ""
-                cursor.execute(
-                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
-                    f"AS $$ BEGIN {body}; RETURN NULL; END $$"
-                )
-                cursor.execute(
-                    f'CREATE OR REPLACE TRIGGER "{name}" AFTER {op} ON "{table}" '
-                    f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
-                )
+            create_trigger(cursor, db.vendor, name, table, op, condition, body)
         if db.vendor == "postgresql":
             # TRUNCATE fires no row trigger: forget every kept day.
             cursor.execute(

@@ -133,6 +133,26 @@ TRIGGERS = [
 ]
 
 
+def create_trigger(cursor, vendor, name, table, op, condition, body):
+    """(Re)create the row trigger `name`: after `op` on `table`, when `condition` (SQL on
+    OLD and NEW, or None), run `body` (statements separated by "; ")."""
+    if vendor == "sqlite":
+        # SQLite's IS NOT is PostgreSQL's IS DISTINCT FROM.
+        when = f" WHEN {condition.replace('IS DISTINCT FROM', 'IS NOT')}" if condition else ""
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        cursor.execute(f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}"{when} BEGIN {body}; END')
+    else:
+        when = f" WHEN ({condition})" if condition else ""
+        cursor.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN {body}; RETURN NULL; END $$"
+        )
+        cursor.execute(
+            f'CREATE OR REPLACE TRIGGER "{name}" AFTER {op} ON "{table}" '
+            f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
+        )
+
+
 def install(using=DEFAULT_DB_ALIAS, **kwargs):
     """Create the tables and triggers where missing, and count afresh (idempotent)."""
     db = connections[using]
@@ -144,26 +164,7 @@ def install(using=DEFAULT_DB_ALIAS, **kwargs):
             cursor.execute(sql)
         for table, op, condition, statements in TRIGGERS:
             name = f"tracker_tally_{table.removeprefix('tracker_')}_{op.lower()}"
-            body = "; ".join(statements)
-            if db.vendor == "sqlite":
-                # SQLite's IS NOT is PostgreSQL's IS DISTINCT FROM.
-                when = (
-                    f" WHEN {condition.replace('IS DISTINCT FROM', 'IS NOT')}" if condition else ""
-                )
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-                cursor.execute(
-                    f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}"{when} BEGIN {body}; END'
-                )
-            else:
-                when = f" WHEN ({condition})" if condition else ""
-                cursor.execute(
-                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
-                    f"AS $$ BEGIN {body}; RETURN NULL; END $$"
-                )
-                cursor.execute(
-                    f'CREATE OR REPLACE TRIGGER "{name}" AFTER {op} ON "{table}" '
-                    f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
-                )
+            create_trigger(cursor, db.vendor, name, table, op, condition, "; ".join(statements))
         if db.vendor == "postgresql":
             # TRUNCATE fires no row trigger: forget the day, so the next read counts afresh,
             # and the trend's rows (a truncated table of periods has none).
