@@ -9,6 +9,15 @@ def name_of(first_name, last_name, username):
     return f"{first_name} {last_name}".strip() or username
 
 
+def name_in(values, prefix):
+    """The name of the user whose columns a values() query read as `prefix`__first_name,
+    __last_name and __username; None when there is no such user."""
+    username = values[f"{prefix}__username"]
+    if username is None:
+        return None
+    return name_of(values[f"{prefix}__first_name"], values[f"{prefix}__last_name"], username)
+
+
 def display_name(user, missing=""):
     """Full name or, without one, the username; `missing` when there is no user."""
     if user is None:

@@ -75,5 +75,9 @@ class Confidence(models.TextChoices):
     HIGH = "high", "High"
 
 
+# A value's label without building the enum member (the list's and queue's rows read values).
+CONFIDENCE_LABELS = dict(Confidence.choices)
+
+
 def choices_condition(field, choices):
     return Q(**{f"{field}__in": choices.values})

@@ -10,7 +10,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import derived, limits
-from .choices import Confidence, Status, choices_condition
+from ..people import name_in
+from .choices import CONFIDENCE_LABELS, Confidence, Status, choices_condition
 from .fields import person, valid_choice
 from .reference import Area, Event, Party
 
@@ -36,6 +37,41 @@ class CommitmentQuerySet(models.QuerySet):
                 queryset=CommitmentParty.objects.select_related("party"),
             )
         )
+
+    # What a row of the commitments list shows, read as values: 25 rows as model instances
+    # (each with its area, owner, event and parties) cost about 3.5 ms a page in the ORM, as
+    # values about 1 (bench/README.md, "Row pages and the post (fifth round)").
+    ROW_COLUMNS = (
+        "id",
+        "reference",
+        "title",
+        "area__name",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
+        "current_status",
+        "current_confidence",
+        "current_progress",
+        "last_update_at",
+        "next_review_due",
+    )
+
+    def list_rows(self):
+        """The commitments list's rows (templates/jinja2/commitments/rows.html): ROW_COLUMNS'
+        values, each with `parties` as (label, must deliver), `owner` a name or None and the
+        confidence's label; two queries."""
+        rows = list(self.values(*self.ROW_COLUMNS))
+        parties = {row["id"]: [] for row in rows}
+        bound = CommitmentParty.objects.filter(commitment_id__in=parties).values_list(
+            "commitment_id", "party__short_name", "party__name", "must_deliver"
+        )
+        for commitment_id, short_name, name, must_deliver in bound:
+            parties[commitment_id].append((short_name or name, must_deliver))
+        for row in rows:
+            row["parties"] = parties[row["id"]]
+            row["confidence_label"] = CONFIDENCE_LABELS.get(row["current_confidence"], "")
+            row["owner"] = name_in(row, "owner")
+        return rows
 
     def overdue(self, today=None):
         return self.filter(next_review_due__lt=today or timezone.localdate())

@@ -32,7 +32,6 @@ from ..library import reader, statements
 from ..models import (
     Commitment,
     CommitmentParty,
-    Confidence,
     Evidence,
     Indicator,
     Measurement,
@@ -40,7 +39,6 @@ from ..models import (
     Status,
 )
 from ..notifications.views import follow_context
-from ..people import name_of
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
@@ -49,46 +47,6 @@ SEARCH_LIMIT = 30
 
 
 # The commitments list
-
-# What a row shows, read as values: 25 rows as model instances (each with its area, owner,
-# event and parties) cost about 3.5 ms a page in the ORM, as values about 1 (bench/README.md).
-ROW_COLUMNS = (
-    "id",
-    "reference",
-    "title",
-    "area__name",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-    "current_status",
-    "current_confidence",
-    "current_progress",
-    "last_update_at",
-    "next_review_due",
-)
-CONFIDENCE_LABELS = dict(Confidence.choices)
-
-
-def list_rows(values):
-    """The list's rows (templates/jinja2/commitments/rows.html) from ROW_COLUMNS' values,
-    each with its parties as (label, must deliver), those who must deliver first."""
-    rows = list(values)
-    parties = {row["id"]: [] for row in rows}
-    bound = CommitmentParty.objects.filter(commitment_id__in=parties).values_list(
-        "commitment_id", "party__short_name", "party__name", "must_deliver"
-    )
-    for commitment_id, short_name, name, must_deliver in bound:
-        parties[commitment_id].append((short_name or name, must_deliver))
-    for row in rows:
-        row["parties"] = parties[row["id"]]
-        row["confidence_label"] = CONFIDENCE_LABELS.get(row["current_confidence"], "")
-        if row["owner__username"] is None:
-            row["owner"] = None
-        else:
-            row["owner"] = name_of(
-                row["owner__first_name"], row["owner__last_name"], row["owner__username"]
-            )
-    return rows
 
 
 @require_GET
@@ -108,7 +66,7 @@ def commitment_list(request):
         params.append(("page", page.number))
     url = reverse("commitment-list") + (f"?{urlencode(params)}" if params else "")
     today = timezone.localdate()
-    commitments = list_rows(page.object_list.values(*ROW_COLUMNS))
+    commitments = page.object_list.list_rows()
     context = {
         "filter": filterset,
         "page": page,

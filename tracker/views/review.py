@@ -14,9 +14,10 @@ from ..context_processors import request_navigation_counts
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
-from ..models import Confidence, Evidence, ReviewState, StatusUpdate
+from ..models import Evidence, ReviewState, StatusUpdate
+from ..models.choices import CONFIDENCE_LABELS
 from ..models.updates import decided_how
-from ..people import name_of
+from ..people import name_in
 
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
@@ -60,7 +61,6 @@ CARD_COLUMNS = (
     "revises_id",
     "revises__decision_comment",
 )
-CONFIDENCE_LABELS = dict(Confidence.choices)
 REVIEW_LABELS = dict(ReviewState.choices)
 
 
@@ -69,20 +69,13 @@ def card_rows(updates):
     with `author` and `decider` as names or None, the labels and the decision in words."""
     cards = list(updates.values(*CARD_COLUMNS))
     for card in cards:
-        card["author"] = person_name(card, "author")
-        card["decided_how"] = decided_how(person_name(card, "decided_by"), card["author_id"])
+        card["author"] = name_in(card, "author")
+        card["decided_how"] = decided_how(name_in(card, "decided_by"), card["author_id"])
         card["confidence_label"] = CONFIDENCE_LABELS[card["confidence"]]
         card["review_label"] = REVIEW_LABELS[card["review_state"]]
         card["is_pending"] = card["review_state"] == ReviewState.SUBMITTED
         card["is_returned"] = card["review_state"] == ReviewState.RETURNED
     return cards
-
-
-def person_name(card, prefix):
-    username = card[f"{prefix}__username"]
-    if username is None:
-        return None
-    return name_of(card[f"{prefix}__first_name"], card[f"{prefix}__last_name"], username)
 
 
 def queue_cards(request, cards, *, error=None, comment="", decision=None):
