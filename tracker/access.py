@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from . import audit
-from .models import ANALYSTS, MANAGERS, AuditAction, Commitment, ImportFile
+from .models import ANALYSTS, MANAGERS, AuditAction, Commitment, ImportFile, ReviewState
 
 # What each role may change on a commitment (the edit form offers exactly these).
 INVOLVED_ANALYST_FIELDS = ("description",)
@@ -133,12 +133,28 @@ def can_review_updates(user):
 
 def can_review(user, update):
     """May accept or return this update: a manager, never on their own update."""
-    return is_manager(user) and update.author_id != user.pk
+    return can_review_update_by(user, update.author_id)
+
+
+def can_review_update_by(user, author_id):
+    """can_review from the update's author's id alone (a status history read as values)."""
+    return is_manager(user) and author_id != user.pk
 
 
 def can_revise(user, update, commitment):
     """May revise this returned update: its author, still allowed to record on it."""
-    return update.is_returned and update.author_id == user.pk and can_record(user, commitment)
+    return can_revise_update(
+        user, commitment, review_state=update.review_state, author_id=update.author_id
+    )
+
+
+def can_revise_update(user, commitment, *, review_state, author_id):
+    """can_revise from the update's review state and author's id (values, not an instance)."""
+    return (
+        review_state == ReviewState.RETURNED
+        and author_id == user.pk
+        and can_record(user, commitment)
+    )
 
 
 def sees_returned_updates(user):

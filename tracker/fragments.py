@@ -10,6 +10,7 @@ do is decided by the view (`tracker/access.py`) and passed in, never guessed her
 """
 
 import functools
+import html
 from urllib.parse import quote
 
 import jinja2
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.template import defaultfilters
 from django.urls import reverse
 from django.utils import dates, timezone, translation
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from .models.commitments import commitment_url
 from .people import display_name
@@ -54,7 +55,13 @@ def date(value, format_string):
 
 
 def linebreaksbr(value):
-    return defaultfilters.linebreaksbr(value, autoescape=True)
+    """Django's `linebreaksbr` filter as in an autoescaped template, the same output
+    (tests/test_fragments.py) without Django's lazy-text wrappers: a commitment page calls it
+    about thirty times (bench/README.md, "The commitment page (sixth round)")."""
+    text = str(value)
+    if not isinstance(value, SafeData):
+        text = html.escape(text)  # as django.utils.html.escape
+    return SafeString(text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>"))
 
 
 @functools.cache

@@ -28,14 +28,6 @@ class StatusUpdateQuerySet(models.QuerySet):
         """Latest as-of date wins; ties go to the later acceptance, then the later record."""
         return self.order_by("-as_of", "-decided_at", "-id")
 
-    def for_timeline(self):
-        return (
-            # Their evidence: Evidence.objects.shown_for() (plain values for the fragments).
-            self.select_related("author", "decided_by", "revises").order_by(
-                "-as_of", "-created_at", "-id"
-            )
-        )
-
     def awaiting_decision_by(self, user):
         """Updates waiting for a decision that this user may take (never their own)."""
         return self.submitted().exclude(author=user)
