@@ -388,10 +388,10 @@ def test_the_detail_and_the_review_queue_have_constant_queries(
     indicator = factories.make_indicator(board["fent"])
 
     def counts():
-        # Detail: token and user, audit entry, groups; the commitment with area, owner, event
-        # and parent; its parties, its assignees; children, pending count, indicators and
+        # Detail: token and user, audit entry, groups; the commitment with area, owner, event,
+        # parent and pending count; its parties, its assignees; children, indicators and
         # their measurements with sources.
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(9):
             api.get("/api/commitments/USCN-FENT/")
         # Queue: token and user, audit entry, groups; the page of updates with commitment,
         # area, author, decider and revised update; their evidence with sources.

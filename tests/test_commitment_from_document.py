@@ -342,11 +342,11 @@ def test_the_commitment_page_costs_no_query_more_with_its_passage(
     factories.make_commitment("PLAIN", area=area, description="Typed in.")
     as_manager.post(NEW, form_data(area, document))
     # The passage and its source come with the commitment (one join): both pages cost the same.
-    # session, user, groups; the commitment (+ area, owner, event, parent, passage, source);
-    # parties; assignees; sub-commitments; the timeline (empty: no evidence query); pending
-    # count; follows; indicators; the navigation's counters
-    with django_assert_num_queries(12):
+    # session, user, groups; the commitment (+ area, owner, event, parent, passage, source,
+    # pending count); parties; assignees; sub-commitments; the timeline (empty: no evidence
+    # query); follows; indicators; the navigation's counters
+    with django_assert_num_queries(11):
         as_manager.get(reverse("commitment-detail", args=["PLAIN"]))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         body = as_manager.get(reverse("commitment-detail", args=["C-FROM-DOC"])).content.decode()
     assert "verified against" in body

@@ -355,14 +355,14 @@ def test_htmx_success_rerenders_its_regions_in_constant_queries(
     # the commitment locked, savepoint, the update, release, its evidence, last_update_at,
     # savepoint, the commitment and its official update, current_* written, its periods
     # deleted and written, release, the audit event, release. Re-rendering the header, the
-    # form and the timeline: the commitment read again (no related objects), the timeline,
-    # its evidence, the pending count, recent sources and parties for the fresh form. Not
+    # form and the timeline: the commitment read again with its pending count (no related
+    # objects), the timeline, its evidence, recent sources and parties for the fresh form. Not
     # the navigation's counters (no region shows them), nor the pickers' choices before
     # validating (only a form shown again needs them), nor the sub-commitments, statements,
     # indicators or follows: those regions are not re-rendered.
     def post(key):
         data = post_data(evidence=[with_source(source)], key=key)
-        with django_assert_num_queries(28):
+        with django_assert_num_queries(27):
             response = signed_in.post(url(commitment), data, **HTMX)
         assert "Your update was recorded" in response.content.decode()
 

@@ -87,7 +87,6 @@ def commitment_list(request):
 def commitment_detail(request, reference):
     commitment = get_object_or_404(commitment_page_queryset(), reference=reference)
     commitment.child_list = list(commitment.children.order_by("reference").only("reference"))
-    commitment.pending_count = commitment.status_updates.submitted().count()
     commitment.indicator_list = prepare_indicators(commitment, source_choices=None)
     context = {"request": request, "today": timezone.localdate()}
     return Response(CommitmentDetailSerializer(commitment, context=context).data)

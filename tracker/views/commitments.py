@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 
 from .. import access, fragments, limits, services
 from ..access import commitment_for_update, is_analyst, role_required
+from ..context_processors import Counted
 from ..filters import CommitmentFilter
 from ..forms import (
     MeasurementForm,
@@ -39,6 +40,7 @@ from ..models import (
     ReviewState,
     Source,
     Status,
+    StatusUpdate,
 )
 from ..models.choices import CONFIDENCE_LABELS
 from ..models.updates import decided_how
@@ -99,9 +101,16 @@ def commitment_list(request):
 # A commitment's page
 
 
+def with_pending_count(commitments):
+    """Each commitment with `pending_count`, its updates waiting for review, read in the same
+    statement (a count of its own was one round trip more on every view and post)."""
+    pending = StatusUpdate.objects.filter(commitment=OuterRef("pk")).submitted()
+    return commitments.annotate(pending_count=Counted(pending))
+
+
 def commitment_page_queryset():
-    return Commitment.objects.select_related(
-        "area", "owner", "event", "parent", "passage__source"
+    return with_pending_count(
+        Commitment.objects.select_related("area", "owner", "event", "parent", "passage__source")
     ).prefetch_related(
         Prefetch("commitment_parties", queryset=CommitmentParty.objects.select_related("party")),
         "assignees",
@@ -250,7 +259,7 @@ def regions_context(request, commitment, *, page=1, new_update=None):
     return {
         "commitment": commitment,
         **timeline_page(user, commitment, page, new_update=new_update),
-        "pending_count": commitment.status_updates.submitted().count(),
+        "pending_count": commitment.pending_count,
         "can_update": access.can_record(user, commitment),
         "records_directly": access.records_directly(user),
         "today": timezone.localdate(),
@@ -365,9 +374,9 @@ def record_update(request, reference):
         else:
             flash = update_flash(update, created)
             if is_swap(request):
-                # Read again, as the post changed it (last_update_at, maybe the status); the
-                # regions shown need none of the page's related objects.
-                commitment.refresh_from_db()
+                # Read again, as the post changed it (last_update_at, maybe the status, the
+                # pending count); the regions shown need none of the page's related objects.
+                commitment = with_pending_count(Commitment.objects).get(pk=commitment.pk)
                 context = regions_context(request, commitment, new_update=update)
                 # A fresh form, its source choices read again: the post may have added one.
                 context["form"], context["formset"] = update_forms(
