@@ -102,6 +102,20 @@ def test_what_changed_groups_accepted_updates_by_commitment(world):
     assert yesterday.updates == 0
 
 
+def test_what_changed_shows_the_latest_updates_with_a_way_to_the_rest(client, world):
+    # The week's one accepted update (C1's of 26 Feb) and as many more as the list shows.
+    for _ in range(history.CHANGES_SHOWN):
+        factories.record(world.c2, status=Status.FULFILLED, accept_by=world.manager)
+    response = get(client, world.manager)
+    changes = response.context["d"].changes
+    assert changes.updates == history.CHANGES_SHOWN + 1  # and C1's of 26 Feb
+    assert changes.shown == history.CHANGES_SHOWN
+    page = " ".join(response.content.decode().split())
+    assert f"<strong>{history.CHANGES_SHOWN + 1}</strong> accepted updates" in page
+    assert f"Showing the latest {history.CHANGES_SHOWN}." in page
+    assert "Download the full history" in page
+
+
 def test_filters_narrow_every_aggregate(world):
     by_area = queries.Scope(area=world.military.pk)
     assert queries.snapshot(day=TODAY, today=TODAY, scope=by_area).tally.total == 3
