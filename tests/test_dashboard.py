@@ -76,6 +76,12 @@ def test_needs_attention_lists_the_worst_first(world):
     assert d.worsened_count == 1
 
 
+def test_needs_attention_names_at_most_the_limit_stalled_first(world):
+    snap = queries.snapshot(day=TODAY, today=TODAY, limit=1)
+    assert [(pk, status) for pk, status, _ in snap.at_risk] == [(world.c3.pk, Status.STALLED)]
+    assert [pk for pk, _ in snap.overdue] == [world.c4.pk]
+
+
 def test_got_worse_compares_the_day_before_the_period_with_its_end(world):
     # 12 Jan–2 Feb: C1 went from not assessed to in progress (not comparable), C3 to
     # stalled (same), C2 to fulfilled: nothing got worse. Over 1–28 Feb C1 fell.
