@@ -76,6 +76,12 @@ def test_needs_attention_lists_the_worst_first(world):
     assert d.worsened_count == 1
 
 
+def test_needs_attention_names_at_most_the_limit_stalled_first(world):
+    snap = queries.snapshot(day=TODAY, today=TODAY, limit=1)
+    assert [(pk, status) for pk, status, _ in snap.at_risk] == [(world.c3.pk, Status.STALLED)]
+    assert [pk for pk, _ in snap.overdue] == [world.c4.pk]
+
+
 def test_got_worse_compares_the_day_before_the_period_with_its_end(world):
     # 12 Jan–2 Feb: C1 went from not assessed to in progress (not comparable), C3 to
     # stalled (same), C2 to fulfilled: nothing got worse. Over 1–28 Feb C1 fell.
@@ -100,6 +106,20 @@ def test_what_changed_groups_accepted_updates_by_commitment(world):
     assert (week.updates, week.commitments) == (1, 1)
     yesterday = history.status_changes(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 1))
     assert yesterday.updates == 0
+
+
+def test_what_changed_shows_the_latest_updates_with_a_way_to_the_rest(client, world):
+    # The week's one accepted update (C1's of 26 Feb) and as many more as the list shows.
+    for _ in range(history.CHANGES_SHOWN):
+        factories.record(world.c2, status=Status.FULFILLED, accept_by=world.manager)
+    response = get(client, world.manager)
+    changes = response.context["d"].changes
+    assert changes.updates == history.CHANGES_SHOWN + 1  # and C1's of 26 Feb
+    assert changes.shown == history.CHANGES_SHOWN
+    page = " ".join(response.content.decode().split())
+    assert f"<strong>{history.CHANGES_SHOWN + 1}</strong> accepted updates" in page
+    assert f"Showing the latest {history.CHANGES_SHOWN}." in page
+    assert "Download the full history" in page
 
 
 def test_filters_narrow_every_aggregate(world):

@@ -168,6 +168,14 @@ class Commitment(models.Model):
                 fields=["owner", "current_status", "next_review_due", "created_at"],
                 name="tracker_cmt_owner_state_idx",
             ),
+            # The dashboard's trend counts the commitments created in its window: without
+            # it both databases read every commitment (bench/README.md, sixth round).
+            models.Index(fields=["created_at"], name="tracker_cmt_created_idx"),
+            # "Needs attention": the first stalled, then at-risk commitments by review date,
+            # read from the index in order instead of sorting every one of them.
+            models.Index(
+                fields=["current_status", "next_review_due", "id"], name="tracker_cmt_worst_idx"
+            ),
         ]
         constraints = [
             valid_choice("current_status", Status, "tracker_commitment_status_valid"),
