@@ -504,9 +504,9 @@ def test_a_search_takes_a_constant_number_of_queries(
         commitment = factories.make_commitment(title=f"Shipments of type {n}", owner=analyst)
         factories.record(commitment, assessment="Shipments fell.", quote="Shipments fell.")
     client.force_login(analyst)
-    # session, user, groups (role), the search, commitments, updates, evidence, paragraphs of
+    # session, user with their roles, the search, commitments, updates, evidence, paragraphs of
     # the hits, areas and parties (filter selects), nav count of returned updates
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("search"), {"q": "shipments"})
     assert {hit.kind for hit in response.context["hits"]} == {
         "commitment",
