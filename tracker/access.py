@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 
 from . import audit
-from .models import ANALYSTS, MANAGERS, AuditAction, Commitment, ImportFile
+from .models import ANALYSTS, MANAGERS, ROLE_GROUPS, AuditAction, Commitment, ImportFile
 
 # What each role may change on a commitment (the edit form offers exactly these).
 INVOLVED_ANALYST_FIELDS = ("description",)
@@ -46,7 +46,6 @@ ADMIN_FIELDS = ("reference", *MANAGER_FIELDS)
 # Roles
 
 
-ROLE_GROUPS = (ANALYSTS, MANAGERS)
 # Stands for the user's id while the signed-in user's statement is compiled (no id is negative).
 SOMEONE = -7_654_321
 
@@ -105,13 +104,15 @@ class AllauthBackend(RolesWithUser, AuthenticationBackend):
 
 
 def in_group(user, name):
-    """Whether the user is in this group; a role group's answer comes with the user
-    (RolesWithUser), any other costs a query once per request."""
+    """Whether the user is in this role group. The signed-in user's role groups come with
+    the user (RolesWithUser); any other user's cost one query, remembered on the user."""
+    if name not in ROLE_GROUPS:
+        raise ValueError(f"{name!r} is not a role group")
     if not user.is_authenticated:
         return False
     cache = getattr(user, "_tracker_groups", None)
-    if cache is None or name not in ROLE_GROUPS:
-        cache = set(user.groups.values_list("name", flat=True))
+    if cache is None:
+        cache = set(user.groups.filter(name__in=ROLE_GROUPS).values_list("name", flat=True))
         user._tracker_groups = cache
     return name in cache
 
