@@ -349,3 +349,13 @@ def test_the_query_count_with_every_filter_set(
     # As above, plus validating the area, party and owner given.
     with django_assert_num_queries(12):
         assert references(signed_in.get(URL, params)) == ["USCN-FENTANYL"]
+
+
+def test_a_new_area_or_party_is_offered_at_once(signed_in):
+    """The filters' options are read every request (their SQL is compiled once)."""
+    signed_in.get(URL)
+    area, party = factories.make_area("Cyber dialogue"), factories.make_party("Vietnam")
+    page = signed_in.get(URL).content.decode()
+    assert f'<option value="{area.slug}">Cyber dialogue</option>' in page
+    assert f'<option value="{party.pk}">Vietnam</option>' in page
+    assert references(signed_in.get(URL, {"area": area.slug, "party": party.pk})) == []
