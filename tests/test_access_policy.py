@@ -91,3 +91,41 @@ def test_the_navigation_shows_what_the_policy_allows(client, analyst, manager, o
     client.force_login(manager)
     page = client.get("/").content.decode()
     assert 'href="/review/"' in page and 'href="/returned/"' not in page
+
+
+# The signed-in user's roles come with the user (access.RolesWithUser), read every request
+
+
+def test_a_user_removed_from_their_group_loses_its_access_at_once(client, analyst):
+    client.force_login(analyst)
+    assert client.get("/returned/").status_code == 200
+    analyst.groups.remove(Group.objects.get(name=ANALYSTS))
+    assert client.get("/returned/").status_code == 403
+
+
+def test_a_user_added_to_a_group_gains_its_access_at_once(client, analyst):
+    client.force_login(analyst)
+    assert client.get("/review/").status_code == 403
+    analyst.groups.add(Group.objects.get(name=MANAGERS))
+    assert client.get("/review/").status_code == 200
+
+
+def test_a_deactivated_user_is_signed_out_at_once(client, analyst):
+    client.force_login(analyst)
+    analyst.is_active = False
+    analyst.save()
+    response = client.get("/commitments/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_signed_in_user_is_read_as_the_orm_reads_them(client, analyst):
+    analyst.groups.add(Group.objects.get(name=MANAGERS))
+    client.force_login(analyst)  # sets last_login
+    user = access.ModelBackend().get_user(analyst.pk)
+    stored = type(analyst).objects.get(pk=analyst.pk)
+    assert [getattr(user, f.attname) for f in stored._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in stored._meta.concrete_fields
+    ]
+    assert user.last_login.tzinfo is not None  # SQLite's text made aware, as the ORM does
+    assert access.is_manager(user) and access.is_analyst(user)
+    assert access.ModelBackend().get_user(10**9) is None

@@ -310,10 +310,10 @@ def test_the_prefilled_form_runs_a_fixed_number_of_queries(
     for n in range(5):
         factories.make_commitment(f"EXTRA-{n}")
     as_manager.get(NEW, {"source": document.pk, "paragraph": 2})
-    # Session, user, groups; the source; the paragraph asked for; the source's text; the
+    # Session, user with their roles; the source; the paragraph asked for; the source's text; the
     # suggestion; areas, events, parents, owners, parties twice, assignees; the navigation's
     # review count.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         as_manager.get(NEW, {"source": document.pk, "paragraph": 2})
 
 
@@ -321,9 +321,9 @@ def test_the_reader_with_passages_runs_a_fixed_number_of_queries(
     as_manager, manager, document, area, django_assert_num_queries
 ):
     as_manager.post(NEW, form_data(area, document))
-    # session, user, groups, source (+ who added it), paragraphs, evidence, passages (+
+    # session, user with their roles, source (+ who added it), paragraphs, evidence, passages (+
     # commitments), the navigation's review count
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         as_manager.get(document.get_absolute_url())
     for n in range(3):
         services.create_commitment(
@@ -331,7 +331,7 @@ def test_the_reader_with_passages_runs_a_fixed_number_of_queries(
             fields={"reference": f"C-{n}", "title": "T", "area": area, "description": "d"},
             passage=library.Passage(source=document, quote="The sides will meet again"),
         )
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         body = as_manager.get(document.get_absolute_url()).content.decode()
     assert body.count("States <a") == 2
 
@@ -342,7 +342,7 @@ def test_the_commitment_page_costs_no_query_more_with_its_passage(
     factories.make_commitment("PLAIN", area=area, description="Typed in.")
     as_manager.post(NEW, form_data(area, document))
     # The passage and its source come with the commitment (one join): both pages cost the same.
-    # session, user, groups; the commitment (+ area, owner, event, parent, passage, source,
+    # session, user (+ roles); the commitment (+ area, owner, event, parent, passage, source,
     # pending count); parties; assignees; sub-commitments; the timeline (empty: no evidence
     # query); follows; indicators; the navigation's counters
     with django_assert_num_queries(11):

@@ -323,13 +323,13 @@ def make_rows(n, owner):
 
 def test_the_query_count_does_not_grow_with_rows(signed_in, analyst, django_assert_num_queries):
     make_rows(3, analyst)
-    # session, user, user's groups, "returned to me" count (navigation); areas, parties and
+    # session, user with their roles, "returned to me" count (navigation); areas, parties and
     # owners (filter choices); count; page of commitments with area, owner and event;
     # parties bound.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert len(references(signed_in.get(URL))) == 3
     make_rows(20, factories.make_analyst())
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert len(references(signed_in.get(URL))) == 23
 
 
@@ -347,5 +347,15 @@ def test_the_query_count_with_every_filter_set(
         "sort": "status",
     }
     # As above, plus validating the area, party and owner given.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert references(signed_in.get(URL, params)) == ["USCN-FENTANYL"]
+
+
+def test_a_new_area_or_party_is_offered_at_once(signed_in):
+    """The filters' options are read every request (their SQL is compiled once)."""
+    signed_in.get(URL)
+    area, party = factories.make_area("Cyber dialogue"), factories.make_party("Vietnam")
+    page = signed_in.get(URL).content.decode()
+    assert f'<option value="{area.slug}">Cyber dialogue</option>' in page
+    assert f'<option value="{party.pk}">Vietnam</option>' in page
+    assert references(signed_in.get(URL, {"area": area.slug, "party": party.pk})) == []

@@ -321,7 +321,7 @@ def test_the_query_count_does_not_grow_with_the_history(
     for _ in range(2):
         factories.record(commitment, author=analyst, status=Status.IN_PROGRESS)
         Measurement.objects.create(indicator=indicator, value=1, source=factories.make_source())
-    # session, user, groups; the commitment with area, owner, event and parent and its
+    # session, user (+ roles); the commitment with area, owner, event and parent and its
     # pending count; its parties; its assignees; the timeline with authors, deciders and
     # revised updates; their evidence with sources; sub-commitments; recent sources for the
     # pickers; indicators; their measurements with sources; the user's follows of the
@@ -329,7 +329,7 @@ def test_the_query_count_does_not_grow_with_the_history(
     # notifications) in one; the parties for the evidence forms' "speaking for" (what each
     # side says: one more when the commitment binds parties).
     # (The owner may record without a query; an assignee costs one more.)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = page_of(signed_in, commitment)
     assert len(timeline_ids(page)) == 2
     for _ in range(40):
@@ -337,7 +337,7 @@ def test_the_query_count_does_not_grow_with_the_history(
         factories.make_commitment(parent=commitment)
         Measurement.objects.create(indicator=indicator, value=2, source=factories.make_source())
     factories.make_indicator(commitment)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = page_of(signed_in, commitment)
     assert len(timeline_ids(page)) == 25  # a page of the history
 

@@ -106,8 +106,8 @@ def test_a_second_view_comes_from_the_cache(client, world, cached, django_assert
     client.force_login(world.manager)
     with at(NOW):
         first = client.get("/?period=30d")
-        # 1. session, 2. user, 3. groups, 4. the data version, 5. the review-queue count.
-        with django_assert_num_queries(5):
+        # 1. session, 2. user with their roles, 3. the data version, 4. the review-queue count.
+        with django_assert_num_queries(4):
             second = client.get("/?period=30d")
     assert second.status_code == 200
     assert without_nonces(second.content.decode()) == without_nonces(first.content.decode())

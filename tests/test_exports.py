@@ -271,7 +271,7 @@ def test_the_xlsx_export_reads_in_chunks(client, world, django_assert_num_querie
     monkeypatch.setattr(exports, "CHUNK", 2)
     client.force_login(world.manager)
     client.get("/")
-    # Session, user, groups; areas, parties, owners (the filters); the commitments through
+    # Session, user with their roles; areas, parties, owners (the filters); the commitments through
     # one cursor, with the parties and the assignees of each of 3 chunks; the audit event.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         client.get("/export/commitments.xlsx")

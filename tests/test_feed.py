@@ -90,7 +90,7 @@ def test_text_from_users_is_escaped(client, world):
 def test_a_fixed_number_of_queries(client, world, django_assert_num_queries):
     client.force_login(world.manager)
     client.get(URL)
-    # The session, the user, the role check, areas, parties and owners (the filters),
+    # The session, the user with their roles, areas, parties and owners (the filters),
     # and the updates with their commitments, areas and people.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(URL)

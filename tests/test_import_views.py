@@ -198,8 +198,8 @@ def test_the_preview_page_runs_a_fixed_number_of_queries(as_manager, django_asse
     upload(as_manager, csv_bytes(rows))
     url = ImportFile.objects.get().get_absolute_url()
     as_manager.get(url)
-    # The session, the user, their groups (role), the upload; the navigation's review count.
-    with django_assert_num_queries(5):
+    # The session, the user with their roles, the upload; the navigation's review count.
+    with django_assert_num_queries(4):
         response = as_manager.get(url)
     assert response.content.count(b"(edited)") == 3
 
@@ -287,8 +287,8 @@ def test_the_upload_page_runs_a_fixed_number_of_queries(as_manager, django_asser
     for n in range(3):
         upload(as_manager, GOOD, name=f"file{n}.csv")
     as_manager.get("/import/")
-    # The session, the user, their groups (role), the recent uploads, the review count.
-    with django_assert_num_queries(5):
+    # The session, the user with their roles, the recent uploads, the review count.
+    with django_assert_num_queries(4):
         response = as_manager.get("/import/")
     assert all(f"file{n}.csv".encode() in response.content for n in range(3))
 

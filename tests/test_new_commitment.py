@@ -160,7 +160,7 @@ def test_the_form_page_runs_a_fixed_number_of_queries(world, django_assert_num_q
     for n in range(5):
         factories.make_commitment(f"EXTRA-{n}", area=world["area"])
     world["client"].get("/commitments/new/")
-    # Session, user, groups; the suggestion; areas, events, parents, owners, parties twice,
+    # Session, user with their roles; the suggestion; areas, events, parents, owners, parties twice,
     # assignees; the navigation's review count.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         world["client"].get("/commitments/new/")

@@ -32,14 +32,14 @@ def test_the_bell_counts_my_unread_notifications_only(signed_in, analyst, manage
 
 def test_the_bell_adds_no_query_to_a_page(client, manager, commitment, django_assert_num_queries):
     client.force_login(manager)
-    # session, user, groups; preferences; follows; the navigation's counters, all in one
+    # session, user with their roles; preferences; follows; the navigation's counters, all in one
     # (review queue and unread notifications).
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get("/notifications/preferences/")
     assert bell(response) == ""
     for _ in range(30):
         factories.make_notification(manager, commitment)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get("/notifications/preferences/")
     assert bell(response) == "30"
 
@@ -90,12 +90,12 @@ def test_the_list_pages_with_a_constant_number_of_queries(
     signed_in, analyst, commitment, django_assert_num_queries
 ):
     factories.make_notification(analyst, commitment)
-    # session, user, groups; navigation counters; the page's count; its notifications.
-    with django_assert_num_queries(6):
+    # session, user with their roles; navigation counters; the page's count; its notifications.
+    with django_assert_num_queries(5):
         signed_in.get("/notifications/")
     for _ in range(60):
         factories.make_notification(analyst, commitment)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = signed_in.get("/notifications/?page=2")
     assert response.content.decode().count('class="card notification') == 25
     assert signed_in.get("/notifications/?page=zzz").status_code == 200

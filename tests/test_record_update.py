@@ -350,7 +350,7 @@ def test_htmx_success_rerenders_its_regions_in_constant_queries(
 ):
     settings.TRACKER_REVIEW_REQUIRED = False
 
-    # Reading: session, user, groups; the commitment; the chosen source (the field; the
+    # Reading: session, user with their roles; the commitment; the chosen source (the field; the
     # quote check reuses it). Writing (savepoints counted): savepoint, the idempotency key,
     # the commitment locked, savepoint, the update, release, its evidence, last_update_at,
     # savepoint, the commitment and its official update, current_* written, its periods
@@ -362,7 +362,7 @@ def test_htmx_success_rerenders_its_regions_in_constant_queries(
     # indicators or follows: those regions are not re-rendered.
     def post(key):
         data = post_data(evidence=[with_source(source)], key=key)
-        with django_assert_num_queries(27):
+        with django_assert_num_queries(26):
             response = signed_in.post(url(commitment), data, **HTMX)
         assert "Your update was recorded" in response.content.decode()
 

@@ -188,9 +188,9 @@ def test_the_queue_issues_a_constant_number_of_queries(
     for _ in range(2):
         factories.record(commitment, author=analyst)
     load()  # warm the session
-    # session, user, groups, nav counts (review, not returned: managers only; also the
-    # queue's total), filter choices (areas, analysts), page of updates, evidence
-    with django_assert_num_queries(8) as small:
+    # session, user with their roles, nav counts (review, not returned: managers only; also
+    # the queue's total), filter choices (areas, analysts), page of updates, evidence
+    with django_assert_num_queries(7) as small:
         load()
     for _ in range(20):
         factories.record(factories.make_commitment(owner=analyst), author=analyst)
@@ -389,9 +389,9 @@ def test_the_returned_list_pages_through_every_returned_update(
     return_one()
     client.force_login(analyst)
     client.get("/returned/")  # warm the session
-    # session, user, groups, nav counts (returned, unread; also the list's total),
+    # session, user with their roles, nav counts (returned, unread; also the list's total),
     # page of updates (its cards show no evidence)
-    with django_assert_num_queries(5) as small:
+    with django_assert_num_queries(4) as small:
         client.get("/returned/")
     for _ in range(PAGE_SIZE):
         return_one()

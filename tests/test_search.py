@@ -504,9 +504,9 @@ def test_a_search_takes_a_constant_number_of_queries(
         commitment = factories.make_commitment(title=f"Shipments of type {n}", owner=analyst)
         factories.record(commitment, assessment="Shipments fell.", quote="Shipments fell.")
     client.force_login(analyst)
-    # session, user, groups (role), the search, commitments, updates, evidence, paragraphs of
+    # session, user with their roles, the search, commitments, updates, evidence, paragraphs of
     # the hits, areas and parties (filter selects), nav count of returned updates
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("search"), {"q": "shipments"})
     assert {hit.kind for hit in response.context["hits"]} == {
         "commitment",
@@ -530,3 +530,15 @@ def test_a_snippet_is_cut_around_the_densest_matches_of_a_text_full_of_them():
     snippet = query.excerpt(" ".join(words))
     assert snippet.startswith("…") and snippet.endswith("…")
     assert snippet.count(query.MARK_START) == query.SNIPPET_WORDS
+
+
+def test_a_new_area_or_party_is_offered_at_once(client, analyst):
+    """The filters' options are read every request (their SQL is compiled once)."""
+    factories.signed_in(analyst, client)
+    client.get("/search/?q=anything")
+    area, party = factories.make_area("Cyber dialogue"), factories.make_party("Vietnam")
+    page = client.get("/search/?q=anything").content.decode()
+    assert f'<option value="{area.pk}">Cyber dialogue</option>' in page
+    assert f'<option value="{party.pk}">Vietnam</option>' in page
+    response = client.get("/search/", {"q": "anything", "area": area.pk, "party": party.pk})
+    assert response.status_code == 200 and "Select a valid choice" not in response.content.decode()

@@ -92,8 +92,8 @@ def test_the_list_takes_a_constant_number_of_queries(client, analyst, django_ass
     for i in range(5):
         factories.make_document_source(f"Doc {i}", text=f"Text number {i}.")
     client.force_login(analyst)
-    # session, user, groups (role), sources count, sources page, nav counts (returned)
-    with django_assert_num_queries(6):
+    # session, user with their roles, sources count, sources page, nav counts (returned)
+    with django_assert_num_queries(5):
         client.get(reverse("source-list"))
 
 
@@ -321,10 +321,10 @@ def test_the_reader_takes_a_constant_number_of_queries(
         commitment = factories.make_commitment(owner=analyst)
         factories.record(commitment, quote="More needs to be done.", source=document)
     client.force_login(analyst)
-    # session, user, the user's groups (role), source (+ who added it), paragraphs of the page,
+    # session, user with their roles, source (+ who added it), paragraphs of the page,
     # evidence (+ updates, commitments), passages stating commitments (+ commitments),
     # nav count of returned updates
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(document.get_absolute_url())
     assert response.content.decode().count('<mark class="quoted">') == 1
 

@@ -78,6 +78,16 @@ class CompiledChoiceIterator(FetchedChoiceIterator):
 class ModelChoiceField(forms.ModelChoiceField):
     iterator = FetchedChoiceIterator
 
+    def __init__(self, queryset=None, *, options=None, **kwargs):
+        """`options`: a module-level function giving the same queryset on every request (all
+        the areas, say); the field's options then come from its SQL compiled once
+        (CompiledChoiceIterator), and the queryset, when not given, is options()'s."""
+        if options is not None:
+            self.options = options
+            self.iterator = CompiledChoiceIterator
+            queryset = options() if queryset is None else queryset
+        super().__init__(queryset, **kwargs)
+
     def to_python(self, value):
         if value not in self.empty_values:
             refuse_out_of_range(self, value)

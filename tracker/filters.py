@@ -40,6 +40,14 @@ def status_rank():
     )
 
 
+def area_options():
+    return Area.objects.all()
+
+
+def party_options():
+    return Party.objects.all()
+
+
 def owner_options():
     return owners(None).only("username", "first_name", "last_name")
 
@@ -90,6 +98,7 @@ class CommitmentFilter(django_filters.FilterSet):
     )
     area = safe.ModelChoiceFilter(
         queryset=Area.objects.all(),
+        options=area_options,
         to_field_name="slug",
         empty_label="Any area",
         label="Area",
@@ -98,6 +107,7 @@ class CommitmentFilter(django_filters.FilterSet):
     party = safe.ModelChoiceFilter(
         field_name="parties",
         queryset=Party.objects.all(),
+        options=party_options,
         empty_label="Any party",
         label="Party",
         widget=safe.RememberedSelect,

@@ -5,9 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 
-from ..models import ANALYSTS, MANAGERS
-
-ROLE_GROUPS = (ANALYSTS, MANAGERS)
+from ..models import ROLE_GROUPS
 
 
 def check_role_map(role_map):

@@ -18,7 +18,7 @@ from .imports import ImportFile, ImportState
 from .indicators import Direction, Indicator, Measurement, Qualifier
 from .library import CommitmentPassage, SourceParagraph
 from .reference import Area, Event, Party, PartyKind, Source, SourceKind
-from .roles import ANALYSTS, MANAGERS
+from .roles import ANALYSTS, MANAGERS, ROLE_GROUPS
 from .second_factor import UsedTotpStep
 from .updates import Evidence, ReviewState, StatusPeriod, StatusUpdate, StatusUpdateQuerySet
 
@@ -27,6 +27,7 @@ __all__ = [
     "ApiToken",
     "EARLIEST_DATE",
     "MANAGERS",
+    "ROLE_GROUPS",
     "STATUS_DEFINITIONS",
     "STATUS_LABELS",
     "STATUS_RANKS",

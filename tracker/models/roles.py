@@ -2,3 +2,4 @@
 
 ANALYSTS = "Analysts"
 MANAGERS = "Managers"
+ROLE_GROUPS = (ANALYSTS, MANAGERS)

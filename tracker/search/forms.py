@@ -7,6 +7,14 @@ from . import query
 from .index import LABELS
 
 
+def areas_by_name():
+    return Area.objects.order_by("name")
+
+
+def parties_by_name():
+    return Party.objects.order_by("name")
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         required=False,
@@ -19,13 +27,13 @@ class SearchForm(forms.Form):
         choices=[("", "Everything"), *LABELS.items()], required=False, widget=safe.RememberedSelect
     )
     area = safe.ModelChoiceField(
-        queryset=Area.objects.order_by("name"),
+        options=areas_by_name,
         required=False,
         empty_label="Any area",
         widget=safe.RememberedSelect,
     )
     party = safe.ModelChoiceField(
-        queryset=Party.objects.order_by("name"),
+        options=parties_by_name,
         required=False,
         empty_label="Any party",
         widget=safe.RememberedSelect,
