@@ -345,8 +345,8 @@ def test_the_commitment_page_costs_no_query_more_with_its_passage(
     # session, user (+ roles); the commitment (+ area, owner, event, parent, passage, source,
     # pending count); parties; assignees; sub-commitments; the timeline (empty: no evidence
     # query); follows; indicators; the navigation's counters
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         as_manager.get(reverse("commitment-detail", args=["PLAIN"]))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         body = as_manager.get(reverse("commitment-detail", args=["C-FROM-DOC"])).content.decode()
     assert "verified against" in body
