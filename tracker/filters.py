@@ -41,6 +41,7 @@ def status_rank():
 
 
 def area_options():
+    """Every area, by name (its Meta ordering): the list's and search's area options."""
     return Area.objects.all()
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from .. import limits
 from ..markup import render_markdown
-from ..people import display_name
-from .choices import Confidence, Status
+from ..people import display_name, name_in
+from .choices import CONFIDENCE_LABELS, Confidence, Status
 from .commitments import Commitment
 from .fields import person, valid_choice
 from .reference import Party, Source
@@ -54,6 +54,25 @@ def decided_how(decider, author_id):
     if author_id is None:
         return "by the seed import"
     return "on recording (no review step)"
+
+
+REVIEW_LABELS = dict(ReviewState.choices)
+
+
+def describe_row(row):
+    """What a status update read by values() (with author_id, review_state, confidence and
+    the author's and decider's name columns) shows, added to the row: `author` a name or
+    None, the decision in words, the labels and which review state it is in. The review
+    cards and the status history both draw their rows from this."""
+    author_id, review_state = row["author_id"], row["review_state"]
+    row["author"] = name_in(row, "author")
+    row["decided_how"] = decided_how(name_in(row, "decided_by"), author_id)
+    row["confidence_label"] = CONFIDENCE_LABELS[row["confidence"]]
+    row["review_label"] = REVIEW_LABELS[review_state]
+    row["is_pending"] = review_state == ReviewState.SUBMITTED
+    row["is_accepted"] = review_state == ReviewState.ACCEPTED
+    row["is_returned"] = review_state == ReviewState.RETURNED
+    return row
 
 
 class StatusUpdate(models.Model):

@@ -1,18 +1,10 @@
 from django import forms
 
 from .. import fields as safe
+from ..filters import area_options, party_options
 from ..forms import DateInput
-from ..models import Area, Party
 from . import query
 from .index import LABELS
-
-
-def areas_by_name():
-    return Area.objects.order_by("name")
-
-
-def parties_by_name():
-    return Party.objects.order_by("name")
 
 
 class SearchForm(forms.Form):
@@ -27,13 +19,13 @@ class SearchForm(forms.Form):
         choices=[("", "Everything"), *LABELS.items()], required=False, widget=safe.RememberedSelect
     )
     area = safe.ModelChoiceField(
-        options=areas_by_name,
+        options=area_options,
         required=False,
         empty_label="Any area",
         widget=safe.RememberedSelect,
     )
     party = safe.ModelChoiceField(
-        options=parties_by_name,
+        options=party_options,
         required=False,
         empty_label="Any party",
         widget=safe.RememberedSelect,

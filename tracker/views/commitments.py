@@ -5,7 +5,6 @@ changes, a plain POST redirects back to the page (post/redirect/get) with a mess
 """
 
 from collections import Counter
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -34,22 +33,17 @@ from ..library import reader, statements
 from ..models import (
     Commitment,
     CommitmentParty,
-    Evidence,
     Indicator,
     Measurement,
-    ReviewState,
     Source,
     Status,
     StatusUpdate,
 )
-from ..models.choices import CONFIDENCE_LABELS
-from ..models.updates import decided_how
 from ..notifications.views import follow_context
-from ..people import name_in
+from .timeline import timeline_page
 
 PAGE_SIZE = 25
 RECENT_SOURCES = 30
-TIMELINE_PAGE = 25
 SEARCH_LIMIT = 30
 
 
@@ -173,83 +167,6 @@ def history_page(request):
         return max(1, min(int(request.GET.get("history_page", 1)), 100_000))
     except ValueError:
         return 1
-
-
-# What an entry of the status history shows, read as values: 25 updates as model instances
-# with their author, decider and revised update were about 40% of the page's time
-# (bench/README.md, "The commitment page (sixth round)").
-TIMELINE_COLUMNS = (
-    "id",
-    "status",
-    "previous_status",
-    "progress",
-    "confidence",
-    "assessment",
-    "assessment_html",
-    "as_of",
-    "created_at",
-    "review_state",
-    "decided_at",
-    "decision_comment",
-    "author_id",
-    "author__first_name",
-    "author__last_name",
-    "author__username",
-    "decided_by__first_name",
-    "decided_by__last_name",
-    "decided_by__username",
-    "revises_id",
-    "revises__as_of",
-)
-REVIEW_LABELS = dict(ReviewState.choices)
-
-
-def timeline_entries(user, commitment, updates):
-    """The entries (templates/jinja2/commitments/timeline.html) of these updates, from
-    TIMELINE_COLUMNS' values: `author` a name or None, the labels, the decision in words, and
-    what this user may do with each (tracker/access.py). Attributes, not keys, for Jinja2."""
-    entries = []
-    for row in updates.values(*TIMELINE_COLUMNS):
-        author_id, review_state = row["author_id"], row["review_state"]
-        row["author"] = name_in(row, "author")
-        row["decided_how"] = decided_how(name_in(row, "decided_by"), author_id)
-        row["confidence_label"] = CONFIDENCE_LABELS[row["confidence"]]
-        row["review_label"] = REVIEW_LABELS[review_state]
-        row["is_pending"] = review_state == ReviewState.SUBMITTED
-        row["is_accepted"] = review_state == ReviewState.ACCEPTED
-        row["is_returned"] = review_state == ReviewState.RETURNED
-        row["may_review"] = access.can_review_update_by(user, author_id)
-        row["may_revise"] = access.can_revise_update(
-            user, commitment, review_state=review_state, author_id=author_id
-        )
-        entries.append(SimpleNamespace(**row))
-    return entries
-
-
-def timeline_page(user, commitment, page, *, new_update=None):
-    """One page of the status history, newest first, and whether older updates remain.
-
-    A commitment may have a thousand updates: the page renders them a page at a time.
-    Each entry carries what this user may do with it (review it, revise it).
-    """
-    start = (page - 1) * TIMELINE_PAGE
-    updates = commitment.status_updates.order_by("-as_of", "-created_at", "-id")
-    entries = timeline_entries(user, commitment, updates[start : start + TIMELINE_PAGE + 1])
-    timeline = entries[:TIMELINE_PAGE]
-    return {
-        "timeline": timeline,
-        "timeline_items": fragments.render(
-            "commitments/timeline",
-            updates=timeline,
-            evidence_of=Evidence.objects.shown_for([entry.id for entry in timeline]),
-            new_update_pk=new_update.pk if new_update else None,
-            commitment_url=commitment.get_absolute_url(),
-            review_queue_url=reverse("review-queue"),
-        ),
-        "history_page": page,
-        "timeline_more": len(entries) > TIMELINE_PAGE,
-        "timeline_next": page + 1,
-    }
 
 
 def regions_context(request, commitment, *, page=1, new_update=None):

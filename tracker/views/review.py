@@ -14,10 +14,8 @@ from ..context_processors import request_navigation_counts
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
-from ..models import Evidence, ReviewState, StatusUpdate
-from ..models.choices import CONFIDENCE_LABELS
-from ..models.updates import decided_how
-from ..people import name_in
+from ..models import Evidence, StatusUpdate
+from ..models.updates import describe_row
 
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
@@ -61,21 +59,12 @@ CARD_COLUMNS = (
     "revises_id",
     "revises__decision_comment",
 )
-REVIEW_LABELS = dict(ReviewState.choices)
 
 
 def card_rows(updates):
-    """The cards (templates/jinja2/review/) of these updates, from CARD_COLUMNS' values, each
-    with `author` and `decider` as names or None, the labels and the decision in words."""
-    cards = list(updates.values(*CARD_COLUMNS))
-    for card in cards:
-        card["author"] = name_in(card, "author")
-        card["decided_how"] = decided_how(name_in(card, "decided_by"), card["author_id"])
-        card["confidence_label"] = CONFIDENCE_LABELS[card["confidence"]]
-        card["review_label"] = REVIEW_LABELS[card["review_state"]]
-        card["is_pending"] = card["review_state"] == ReviewState.SUBMITTED
-        card["is_returned"] = card["review_state"] == ReviewState.RETURNED
-    return cards
+    """The cards (templates/jinja2/review/) of these updates, from CARD_COLUMNS' values
+    (models.updates.describe_row adds the names, labels and the decision in words)."""
+    return [describe_row(card) for card in updates.values(*CARD_COLUMNS)]
 
 
 def queue_cards(request, cards, *, error=None, comment="", decision=None):
