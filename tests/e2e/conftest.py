@@ -13,8 +13,15 @@ PASSWORD = "pw-for-tests-only"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+# No HTMX request in flight and no CSS transition running: a region dimmed while loading
+# (`.dim-while-loading`, 200 ms back to full opacity) would read as too little contrast.
+SETTLED = """() => !document.querySelector('.htmx-request')
+    && document.getAnimations().every(a => a.playState !== 'running')"""
+
+
 def assert_accessible(page):
-    """axe-core finds no WCAG 2.1 A/AA violation on the page."""
+    """axe-core finds no WCAG 2.1 A/AA violation on the page, once the page has settled."""
+    page.wait_for_function(SETTLED)
     results = Axe().run(
         page,
         options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
