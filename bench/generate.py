@@ -727,6 +727,7 @@ class Generator:
                     locator = rng.random()
                     yield (
                         u.pk,
+                        u.commitment_id,
                         sources[max(0, index)],
                         rng.choice(self.quotes),
                         rng.choice(self.speakers) if rng.random() < 0.8 else "",
@@ -740,7 +741,7 @@ class Generator:
         self.evidence_count = sum(u.evidence for u in self.updates)
         insert_rows(
             Evidence,
-            ["status_update", "source", "quote", "speaker", "locator"],
+            ["status_update", "commitment", "source", "quote", "speaker", "locator"],
             evidence_rows(),
             self.evidence_count,
             self.say,

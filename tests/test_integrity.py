@@ -114,6 +114,29 @@ def test_repair_rewrites_the_drift_from_the_history(history):
     assert list(StatusPeriod.objects.values_list("commitment", "status", "valid_from")) == periods
 
 
+def test_evidence_naming_another_commitment_is_reported_and_repaired(history):
+    first, second = history
+    factories.record(first, author=analyst_of(first), quote="Talks resumed.")
+    assert "Every piece of evidence names its commitment." in verify()
+    evidence = Evidence.objects.get(quote="Talks resumed.")
+    assert evidence.commitment == first  # copied from its update when it was recorded
+    Evidence.objects.filter(pk=evidence.pk).update(commitment=second)
+
+    with pytest.raises(CommandError) as err:
+        verify()
+    assert err.value.returncode == 1
+    output = verify("--repair")
+    assert f"than its status update's: 1 (evidence {evidence.pk})" in output
+    assert "Repaired 1 pieces of evidence." in output
+    evidence.refresh_from_db()
+    assert evidence.commitment == first
+    assert "Every piece of evidence names its commitment." in verify()
+
+
+def analyst_of(commitment):
+    return commitment.owner
+
+
 def test_a_commitment_whose_accepted_update_vanished_is_repaired_to_not_assessed(history):
     first, _ = history
     # Simulate a half-written acceptance: the history says nothing was ever accepted.

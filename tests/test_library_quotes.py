@@ -235,6 +235,23 @@ def test_the_commitment_page_shows_each_bound_partys_latest_statements(client, a
     assert '<blockquote class="small">China says talks continue.</blockquote>' in body
 
 
+def test_what_each_side_says_shows_only_this_commitments_statements(client, analyst):
+    import datetime as dt
+
+    usa = factories.make_party("United States")
+    shown = factories.make_commitment("SIDES-2", owner=analyst, parties=[usa])
+    other = factories.make_commitment("SIDES-3", owner=analyst, parties=[usa])
+    source = factories.make_document_source(
+        "Readout", text="Channels are open.\n\nTariffs are under review."
+    )
+    services_record(shown, analyst, dt.date(2026, 1, 1), "Channels are open.", source, usa)
+    services_record(other, analyst, dt.date(2026, 1, 2), "Tariffs are under review.", source, usa)
+    client.force_login(analyst)
+    body = client.get(shown.get_absolute_url()).content.decode()
+    assert '<blockquote class="small">Channels are open.</blockquote>' in body
+    assert "Tariffs are under review." not in body
+
+
 def services_record(commitment, author, as_of, quote, source, party):
     from tracker import services
 

@@ -422,6 +422,7 @@ def test_the_queue_and_the_status_history_show_each_piece_of_evidence_in_full(
     party = factories.make_party("Green Party")
     Evidence.objects.create(
         status_update=update,
+        commitment=commitment,
         source=factories.make_source("Minutes"),
         quote="It is built.",
         speaker="Ana Ruiz",

@@ -18,9 +18,10 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 
 from . import derived, services
-from .models import Commitment, StatusPeriod, StatusUpdate
+from .models import Commitment, Evidence, StatusPeriod, StatusUpdate
 
 CHUNK_SIZE = 200
 MAX_EXAMPLES = 20
@@ -223,3 +224,15 @@ def verify(*, repair_drift=False, chunk_size=CHUNK_SIZE, max_examples=MAX_EXAMPL
                 report.examples.append(Drift(commitment["id"], commitment["reference"], fields))
             if repair_drift and repair(commitment["id"]):
                 report.repaired += 1
+
+
+def misplaced_evidence():
+    """Evidence whose copy of its update's commitment (`Evidence.commitment`, read by "what
+    each side says") names another commitment."""
+    return Evidence.objects.exclude(commitment_id=F("status_update__commitment_id"))
+
+
+def repair_evidence():
+    """Copy each misplaced piece of evidence's commitment from its update again; how many."""
+    of_update = StatusUpdate.objects.filter(pk=OuterRef("status_update_id"))
+    return misplaced_evidence().update(commitment_id=Subquery(of_update.values("commitment_id")))

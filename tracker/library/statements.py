@@ -11,9 +11,7 @@ def party_statements(commitment, parties):
     if not parties:
         return []
     latest = (
-        Evidence.objects.filter(
-            status_update__commitment=commitment, speaker_party__in=[p.pk for p in parties]
-        )
+        Evidence.objects.filter(commitment=commitment, speaker_party__in=[p.pk for p in parties])
         .select_related("status_update")
         .order_by("-status_update__as_of", "-status_update__created_at", "-id")[:SCANNED]
     )

@@ -158,6 +158,7 @@ def _attach_evidence(update, evidence):
             fields = library.verified_fields(source, item.quote, match=item.match)
         Evidence.objects.create(
             status_update=update,
+            commitment_id=update.commitment_id,
             source=source,
             quote=item.quote,
             speaker=item.speaker,

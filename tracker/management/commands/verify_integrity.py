@@ -33,6 +33,7 @@ class Command(BaseCommand):
         drift_left = self.report_drift(report, repair)
         drift_left |= self.report_tallies(repair)
         drift_left |= self.report_days(repair)
+        drift_left |= self.report_evidence(repair)
         self.report_quotes(quotes)
         if drift_left:
             raise CommandError(
@@ -85,6 +86,23 @@ class Command(BaseCommand):
             days.forget()
             days.refresh()
             self.stdout.write(self.style.SUCCESS("Computed the dashboard's past days afresh."))
+            return False
+        return True
+
+    def report_evidence(self, repair):
+        """Evidence's copy of its update's commitment; True when one is off."""
+        misplaced = integrity.misplaced_evidence()
+        examples = list(misplaced.order_by("pk").values_list("pk", flat=True)[:5])
+        if not examples:
+            self.stdout.write(self.style.SUCCESS("Every piece of evidence names its commitment."))
+            return False
+        self.stdout.write(
+            f"Evidence naming another commitment than its status update's: {misplaced.count()} "
+            f"(evidence {', '.join(map(str, examples))})"
+        )
+        if repair:
+            repaired = integrity.repair_evidence()
+            self.stdout.write(self.style.SUCCESS(f"Repaired {repaired} pieces of evidence."))
             return False
         return True
 
