@@ -295,10 +295,14 @@ def test_analysts_may_quote_each_paragraph_and_get_the_selection_script(client, 
 
 def test_a_source_without_text_lists_its_quotes_as_unverified(client, analyst, commitment):
     source = factories.make_source("No text")
-    factories.record(commitment, quote="Something said", source=source)
+    update = factories.record(commitment, quote="Something said", source=source)
     client.force_login(analyst)
     body = client.get(source.get_absolute_url()).content.decode()
     assert "Unverified quotes" in body and "Something said" in body
+    # Each quote links to its update in the commitment's history; the commitment is listed.
+    page = commitment.get_absolute_url()
+    assert f'<a href="{page}#update-{update.pk}">{commitment.reference}</a>' in body
+    assert f'<li><a href="{page}">{commitment.reference}</a> <span class="small">' in body
     assert '<form method="post" enctype="multipart/form-data"' in body
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
+from .. import fragments
 from ..access import (
     can_add_sources,
     can_quote,
@@ -110,9 +111,19 @@ def reader_context(request, source, *, document_form=None):
     passages = reader.passages_of(source)
     user = request.user
     may_state = may_create_commitments(user) and source.has_text
+    may_quote = can_quote(user) and source.has_text
+    paragraphs = reader.annotate(paragraphs, evidence, passages)
     return {
         "source": source,
-        "paragraphs": reader.annotate(paragraphs, evidence, passages),
+        "paragraphs": paragraphs,
+        "paragraph_items": fragments.render(
+            "sources/paragraphs",
+            paragraphs=paragraphs,
+            may_quote=may_quote,
+            may_state=may_state,
+            quote_url=reverse("source-quote", args=[source.pk]),
+            state_url=f"{reverse('commitment-new')}?source={source.pk}",
+        ),
         "evidence": evidence,
         "passages": passages,
         "verified_count": sum(1 for item in evidence if item.is_verified),
@@ -122,7 +133,7 @@ def reader_context(request, source, *, document_form=None):
         "page_number": page,
         "pages": pages,
         "page_numbers": range(1, pages + 1) if pages > 1 else (),
-        "may_quote": can_quote(user) and source.has_text,
+        "may_quote": may_quote,
         "may_add_document": can_add_sources(user) and not source.has_text,
         "document_form": document_form
         or (DocumentForm(source=source) if not source.has_text else None),
