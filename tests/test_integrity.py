@@ -116,7 +116,7 @@ def test_repair_rewrites_the_drift_from_the_history(history):
 
 def test_evidence_naming_another_commitment_is_reported_and_repaired(history):
     first, second = history
-    factories.record(first, author=analyst_of(first), quote="Talks resumed.")
+    factories.record(first, author=first.owner, quote="Talks resumed.")
     assert "Every piece of evidence names its commitment." in verify()
     evidence = Evidence.objects.get(quote="Talks resumed.")
     assert evidence.commitment == first  # copied from its update when it was recorded
@@ -131,10 +131,6 @@ def test_evidence_naming_another_commitment_is_reported_and_repaired(history):
     evidence.refresh_from_db()
     assert evidence.commitment == first
     assert "Every piece of evidence names its commitment." in verify()
-
-
-def analyst_of(commitment):
-    return commitment.owner
 
 
 def test_a_commitment_whose_accepted_update_vanished_is_repaired_to_not_assessed(history):

@@ -38,7 +38,7 @@ def paragraph_range(page):
 class Citation(NamedTuple):
     """A piece of evidence citing the source, as the reader shows it: read as values (as
     model instances with their update and commitment, compiling the statement alone took
-    1 ms; bench/README.md, "The source reader")."""
+    1 ms; bench/README.md, "The seventh round")."""
 
     pk: int
     status_update_id: int

@@ -308,8 +308,8 @@ class Evidence(models.Model):
     )
     # The update's commitment, copied when the evidence is recorded (an update never moves):
     # "what each side says" finds a commitment's attributed quotes by it with one index
-    # lookup instead of walking every update the commitment has (bench/README.md, "What each
-    # side says"). `tracker.integrity` reports a copy that disagrees with its update.
+    # lookup instead of walking every update the commitment has (bench/README.md, "The
+    # seventh round"). `tracker.integrity` reports a copy that disagrees with its update.
     commitment = models.ForeignKey(
         Commitment, on_delete=models.PROTECT, related_name="+", editable=False
     )
