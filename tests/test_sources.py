@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests import factories
+from tracker.library import reader
 from tracker.models import Evidence, Source, SourceParagraph
 
 HTMX = {"HX-Request": "true"}
@@ -304,6 +305,34 @@ def test_a_source_without_text_lists_its_quotes_as_unverified(client, analyst, c
     assert f'<a href="{page}#update-{update.pk}">{commitment.reference}</a>' in body
     assert f'<li><a href="{page}">{commitment.reference}</a> <span class="small">' in body
     assert '<form method="post" enctype="multipart/form-data"' in body
+
+
+def test_a_source_lists_its_unverified_quotes_a_page_at_a_time(
+    client, analyst, commitment, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(reader, "UNVERIFIED_PER_PAGE", 2)
+    source = factories.make_source("Cited often, no text")
+    for n in range(1, 6):
+        factories.record(commitment, quote=f"Quote number {n}", source=source)
+    client.force_login(analyst)
+    # As on a source with text: the same number of queries whatever the number of quotes.
+    with django_assert_num_queries(7):
+        body = client.get(source.get_absolute_url()).content.decode()
+    assert "Quote number 1" in body and "Quote number 2" in body
+    assert "Quote number 3" not in body
+    assert "1–2 of 5" in body and "5 quotes." in body
+    assert '<a href="?quotes=2#unverified-heading" rel="next">' in body
+    # The commitment cited five times is listed once.
+    assert body.count(f'<li><a href="{commitment.get_absolute_url()}">') == 1
+    last = client.get(source.get_absolute_url(), {"quotes": "3"}).content.decode()
+    assert "Quote number 5" in last and "Quote number 4" not in last
+    assert "Page 3 of 3" in last and "5–5 of 5" in last
+    # A page past the end shows the last; one that is not a number, the first.
+    assert (
+        "Quote number 5" in client.get(source.get_absolute_url(), {"quotes": "99"}).content.decode()
+    )
+    nonsense = client.get(source.get_absolute_url(), {"quotes": "x"})
+    assert nonsense.status_code == 200 and "Quote number 1" in nonsense.content.decode()
 
 
 def test_the_reader_pages_long_texts_and_swaps_them_through_htmx(client, analyst):

@@ -8,11 +8,14 @@ import dataclasses
 import datetime
 from typing import NamedTuple
 
+from django.core.paginator import Paginator
+
 from ..fields import MAX_INT, parse_id
 from ..models import CommitmentPassage, Evidence
 from ..models.commitments import commitment_url
 
 PARAGRAPHS_PER_PAGE = 200
+UNVERIFIED_PER_PAGE = 50  # quotes: a source cited thousands of times lists them in pages
 MAX_SELECTION = 1000  # characters: the selection travels in a URL
 
 
@@ -81,6 +84,15 @@ def evidence_of(source):
         .values_list(*CITATION_COLUMNS)
     )
     return [Citation(*row) for row in rows]
+
+
+def unverified_page(evidence, number):
+    """A page of the quotes among `evidence` not found in the source's text; `number` as
+    the query string gave it (the last page when past it, the first when not a number).
+    Paged from the list already read: the highlights and counts need every citation, and a
+    second statement would cost the usual page more than it saves the rare long one."""
+    unverified = [item for item in evidence if not item.is_verified]
+    return Paginator(unverified, UNVERIFIED_PER_PAGE).get_page(number)
 
 
 def passages_of(source):
