@@ -10,6 +10,7 @@ start of every transaction, so these races cannot happen there; the load test co
 import contextlib
 import os
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -157,3 +158,74 @@ def test_two_managers_accepting_at_once_leave_the_official_status_right(
     assert report.clean, [d.describe() for d in report.examples]
     commitment.refresh_from_db()
     assert commitment.current_update_id == later.pk  # the later acceptance wins
+
+
+def wait_until_a_query_waits_on_a_lock(timeout=5):
+    """Block until another connection is waiting for a row lock (pg_stat_activity)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no query ever waited on a lock")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_manager_accepting_while_the_form_is_sent_again_deadlocks_nobody(
+    transactional_db, analyst, manager
+):
+    # A double click: the second send looks its key up before the first has saved, then
+    # waits for the commitment while the first saves. A manager accepts the first at once.
+    # The accept must wait for the commitment before it touches the update: the second
+    # send's insert checks the key against that update, so the other order deadlocks.
+    commitment = factories.make_commitment(owner=analyst)
+    source = factories.make_source()
+    looked_up, locked, accept_waits = threading.Event(), threading.Event(), threading.Event()
+
+    def send():
+        return services.record_status_update(
+            commitment=commitment,
+            author=analyst,
+            status=Status.AT_RISK,
+            confidence="high",
+            as_of=factories.days_ago(1),
+            evidence=[services.EvidenceItem(quote="Same form", source=source)],
+            idempotency_key="double-click-2",
+        )
+
+    def send_again():
+        with (
+            pause_after(
+                lambda sql, params: '"idempotency_key" =' in sql,
+                lambda: (looked_up.set(), first_saved.wait(5)),
+            ),
+            pause_after(
+                lambda sql, params: "FOR UPDATE" in sql,
+                lambda: (locked.set(), accept_waits.wait(5)),
+            ),
+        ):
+            return send()
+
+    first_saved = threading.Event()
+    second = in_thread(send_again)
+    looked_up.wait(5)
+    first, created = send()
+    assert created
+    first_saved.set()
+    locked.wait(5)
+    accept = in_thread(services.accept_update, update=first, manager=manager)
+    wait_until_a_query_waits_on_a_lock()
+    accept_waits.set()
+    for thread, _ in (second, accept):
+        thread.join()
+    assert [second[1].get("error"), accept[1].get("error")] == [None, None]
+    assert second[1]["value"] == (first, False)
+    assert list(StatusUpdate.objects.values_list("pk", "review_state")) == [
+        (first.pk, StatusUpdate.ReviewState.ACCEPTED)
+    ]

@@ -30,6 +30,15 @@ def commitment_url(reference):
 
 
 class CommitmentQuerySet(models.QuerySet):
+    def lock(self, pk):
+        """The commitment, its row locked until the transaction ends.
+
+        Every write to a commitment or its status updates takes this lock first, before it
+        touches any other row: one order for everyone, so writers queue and never deadlock
+        (an accept that changed its update first deadlocked with a resent form's insert).
+        """
+        return self.select_for_update().get(pk=pk)
+
     def for_list(self):
         return self.select_related("area", "owner", "event").prefetch_related(
             models.Prefetch(

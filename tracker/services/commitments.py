@@ -57,7 +57,7 @@ def edit_commitment(*, commitment, editor, changes, expected_version=None, reque
         raise PermissionDenied(f"May not change {', '.join(sorted(refused))}.")
     if "parent" in changes:
         lock_hierarchy()
-    current = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    current = Commitment.objects.lock(commitment.pk)
     if expected_version is not None and current.version != expected_version:
         raise EditConflict(current)
     if "parent" in changes and makes_cycle(current, changes["parent"]):

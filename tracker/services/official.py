@@ -51,7 +51,7 @@ def refresh_official_status(commitment):
     """Recompute the commitment's official status and status periods from its history."""
     # Lock the commitment before reading its history: two managers accepting updates of
     # one commitment at once would otherwise each write a result missing the other's.
-    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment = Commitment.objects.lock(commitment.pk)
     commitment.status_before_refresh = commitment.current_status
     accepted = list(
         StatusUpdate.objects.accepted()

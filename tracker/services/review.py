@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import access, audit
-from ..models import AuditAction, ReviewState, StatusUpdate
+from ..models import AuditAction, Commitment, ReviewState, StatusUpdate
 from ..notifications import events as notifications
 from ..notifications.models import Kind
 from .official import announce_status_change, refresh_official_status
@@ -18,6 +18,8 @@ class ReviewConflict(Exception):
 def _decide(update, *, manager, state, comment):
     if not access.can_review(manager, update):
         raise PermissionDenied("Only managers review status updates, never their own.")
+    # The commitment first, as every writer does (CommitmentQuerySet.lock).
+    Commitment.objects.lock(update.commitment_id)
     now = timezone.now()
     # A conditional UPDATE: of two managers deciding at once, exactly one wins.
     decided = StatusUpdate.objects.filter(

@@ -101,7 +101,7 @@ def record_status_update(
             return existing, False
 
     # Serialises writers on one commitment (PostgreSQL; SQLite's IMMEDIATE does the same).
-    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment = Commitment.objects.lock(commitment.pk)
     check_status_update(
         official_status=commitment.current_status,
         status=status,
