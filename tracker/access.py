@@ -241,7 +241,7 @@ def recordable_commitments(user):
         return Commitment.objects.all()
     if not in_group(user, ANALYSTS):
         return Commitment.objects.none()
-    return Commitment.objects.involving(user).distinct()
+    return Commitment.objects.involving(user)
 
 
 # The source library: everyone with a role reads it and downloads the originals (the reader

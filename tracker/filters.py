@@ -162,8 +162,7 @@ class CommitmentFilter(django_filters.FilterSet):
     def only_mine(self, queryset, name, value):
         if not value or self.request is None:
             return queryset
-        # involving() joins the assignees; distinct() keeps a row per commitment.
-        return queryset.involving(self.request.user).distinct()
+        return queryset.involving(self.request.user)
 
     def only_overdue(self, queryset, name, value):
         return queryset.overdue() if value else queryset

@@ -86,7 +86,14 @@ class CommitmentQuerySet(models.QuerySet):
         return self.filter(next_review_due__lt=today or timezone.localdate())
 
     def involving(self, user):
-        return self.filter(Q(owner=user) | Q(assignees=user))
+        """Commitments the user owns or is assigned to, each once.
+
+        The assignees as a subquery, not a join: no duplicate rows to take out with
+        DISTINCT, which PostgreSQL cannot combine with an ORDER BY of bound parameters
+        (the list's health sort) once statements are bound server-side.
+        """
+        assigned = Commitment.assignees.through.objects.filter(user=user)
+        return self.filter(Q(owner=user) | Q(pk__in=assigned.values("commitment_id")))
 
 
 class Commitment(models.Model):

@@ -171,7 +171,7 @@ def attach_quotes(shown, updates):
 def for_reader(user, period, *, today):
     overdue = Commitment.objects.overdue(today)
     if not access.sees_every_overdue_review(user):
-        overdue = overdue.involving(user).distinct()
+        overdue = overdue.involving(user)
     shown = list(overdue.only("reference", "title", "next_review_due")[:SHOWN_OVERDUE])
     count = len(shown) if len(shown) < SHOWN_OVERDUE else overdue.count()
     pending = (
