@@ -516,6 +516,20 @@ def test_a_search_takes_a_constant_number_of_queries(
     }
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_search_statement_is_planned_for_its_words_and_never_prepared(client, analyst, world):
+    # The settings prepare every statement run twice on a connection; the search's is
+    # written for a planner that sees its words, so it is planned afresh each time.
+    client.force_login(analyst)
+    for q in ("shipments", "tariffs", "shipments"):
+        assert client.get(reverse("search"), {"q": q}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('"django_session"' in statement for statement in prepared)
+    assert not [statement for statement in prepared if "websearch_to_tsquery" in statement]
+
+
 def test_outsiders_cannot_search(client, outsider):
     assert client.get(reverse("search"), {"q": "x"}).status_code == 302
     client.force_login(outsider)

@@ -128,6 +128,12 @@ if DATABASE_URL:
     # the search's statement (arms estimated dear that its one-time filters never run) paid
     # 125 ms of compiling for 15 ms of work. JIT is for long analytic queries, not pages.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Prepared statements: a statement run twice on a connection is prepared, so PostgreSQL
+    # plans it once per connection instead of per query (most of a page's database time
+    # was planning; bench/README.md, ninth round). Off for poolers that cannot keep them
+    # (PgBouncer before 1.21 in transaction mode): DATABASE_PREPARED_STATEMENTS=0.
+    if envbool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 else:
     DATABASES = {
         "default": {

@@ -169,8 +169,10 @@ class StatusUpdate(models.Model):
                 fields=["review_state", "-decided_at", "commitment"],
                 name="tracker_upd_state_decided_idx",
             ),
-            # The review queue, oldest first.
-            models.Index(fields=["review_state", "created_at"], name="tracker_upd_queue_idx"),
+            # The review queue, oldest first, in its exact order (id breaks ties): a prepared
+            # statement's generic plan, which cannot know the state asked for, walks it
+            # too, where without the id it walked the newest updates (bench/README.md).
+            models.Index(fields=["review_state", "created_at", "id"], name="tracker_upd_queue_idx"),
             # An author's updates by review state; the returned list walks it newest
             # decision first and stops after a page, instead of reading every returned
             # update in the system through tracker_upd_state_decided_idx (bench/README.md).
