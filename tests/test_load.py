@@ -89,6 +89,19 @@ def in_thread(target, *args, **kwargs):
     return thread, outcome
 
 
+def send_form(commitment, analyst, source):
+    """One status-update form, as each of a double click's sends posts it."""
+    return services.record_status_update(
+        commitment=commitment,
+        author=analyst,
+        status=Status.AT_RISK,
+        confidence="high",
+        as_of=factories.days_ago(1),
+        evidence=[services.EvidenceItem(quote="Same form", source=source)],
+        idempotency_key="double-click",
+    )
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_form_posted_twice_at_once_records_one_update(transactional_db, analyst):
@@ -102,15 +115,7 @@ def test_the_same_form_posted_twice_at_once_records_one_update(transactional_db,
             lambda sql, params: '"idempotency_key" =' in sql,
             lambda: both_looked.wait(timeout=5),
         ):
-            return services.record_status_update(
-                commitment=commitment,
-                author=analyst,
-                status=Status.AT_RISK,
-                confidence="high",
-                as_of=factories.days_ago(1),
-                evidence=[services.EvidenceItem(quote="Same form", source=source)],
-                idempotency_key="double-click-1",
-            )
+            return send_form(commitment, analyst, source)
 
     threads = [in_thread(submit), in_thread(submit)]
     for thread, _ in threads:
@@ -189,15 +194,7 @@ def test_a_manager_accepting_while_the_form_is_sent_again_deadlocks_nobody(
     looked_up, locked, accept_waits = threading.Event(), threading.Event(), threading.Event()
 
     def send():
-        return services.record_status_update(
-            commitment=commitment,
-            author=analyst,
-            status=Status.AT_RISK,
-            confidence="high",
-            as_of=factories.days_ago(1),
-            evidence=[services.EvidenceItem(quote="Same form", source=source)],
-            idempotency_key="double-click-2",
-        )
+        return send_form(commitment, analyst, source)
 
     def send_again():
         with (
