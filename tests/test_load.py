@@ -173,6 +173,7 @@ def wait_until_a_query_waits_on_a_lock(timeout=5):
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"
             )
             if cursor.fetchone()[0]:
                 return
@@ -191,10 +192,8 @@ def test_a_manager_accepting_while_the_form_is_sent_again_deadlocks_nobody(
     # send's insert checks the key against that update, so the other order deadlocks.
     commitment = factories.make_commitment(owner=analyst)
     source = factories.make_source()
-    looked_up, locked, accept_waits = threading.Event(), threading.Event(), threading.Event()
-
-    def send():
-        return send_form(commitment, analyst, source)
+    looked_up, first_saved = threading.Event(), threading.Event()
+    locked, accept_waits = threading.Event(), threading.Event()
 
     def send_again():
         with (
@@ -207,12 +206,11 @@ def test_a_manager_accepting_while_the_form_is_sent_again_deadlocks_nobody(
                 lambda: (locked.set(), accept_waits.wait(5)),
             ),
         ):
-            return send()
+            return send_form(commitment, analyst, source)
 
-    first_saved = threading.Event()
     second = in_thread(send_again)
     looked_up.wait(5)
-    first, created = send()
+    first, created = send_form(commitment, analyst, source)
     assert created
     first_saved.set()
     locked.wait(5)
