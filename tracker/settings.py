@@ -148,6 +148,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests, as PostgreSQL's: opening one (the file, the
+            # PRAGMAs, a cold page cache) cost every page about 4 ms (bench/README.md).
+            "CONN_MAX_AGE": envint("CONN_MAX_AGE", 600),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
