@@ -118,10 +118,13 @@ TEMPLATES = [
 
 # Database: SQLite (WAL, immediate transactions) by default, PostgreSQL via DATABASE_URL.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Seconds a connection is kept between requests, on both databases: opening a SQLite one
+# (the file, the PRAGMAs, a cold page cache) cost every page about 4 ms (bench/README.md).
+CONN_MAX_AGE = envint("CONN_MAX_AGE", 600)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=envint("CONN_MAX_AGE", 600), conn_health_checks=True
+            DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
         )
     }
     # No JIT: PostgreSQL compiles any plan whose *estimated* cost passes jit_above_cost, and
@@ -148,9 +151,7 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            # Kept open between requests, as PostgreSQL's: opening one (the file, the
-            # PRAGMAs, a cold page cache) cost every page about 4 ms (bench/README.md).
-            "CONN_MAX_AGE": envint("CONN_MAX_AGE", 600),
+            "CONN_MAX_AGE": CONN_MAX_AGE,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
