@@ -49,13 +49,14 @@ def progress_bar(progress, label=""):
 
 
 @register.filter
-def days_since(value):
-    """'today', '1 day ago', '12 days ago' for a date or datetime."""
+def days_since(value, *, zone=None, today=None):
+    """'today', '1 day ago', '12 days ago' for a date or datetime; in the current time zone,
+    or in `zone` up to `today` (the fragments look both up once, tracker/fragments.py)."""
     if not value:
         return "never"
     if hasattr(value, "date"):
-        value = timezone.localdate(value)
-    days = (timezone.localdate() - value).days
+        value = timezone.localdate(value, zone)
+    days = ((today or timezone.localdate(timezone=zone)) - value).days
     if days <= 0:
         return "today"
     if days == 1:
