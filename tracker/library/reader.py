@@ -11,8 +11,9 @@ from typing import NamedTuple
 from django.core.paginator import Paginator
 
 from ..fields import MAX_INT, parse_id
-from ..models import CommitmentPassage, Evidence
+from ..models import CommitmentPassage, Evidence, SourceParagraph
 from ..models.commitments import commitment_url
+from ..statements import Statement
 
 PARAGRAPHS_PER_PAGE = 200
 UNVERIFIED_PER_PAGE = 50  # quotes: a source cited thousands of times lists them in pages
@@ -23,6 +24,32 @@ MAX_SELECTION = 1000  # characters: the selection travels in a URL
 class Segment:
     text: str
     evidence: list  # the verified evidence quoting this stretch; empty when unquoted
+
+
+@dataclasses.dataclass
+class Paragraph:
+    """A paragraph of the page, as the reader shows it (a SourceParagraph's values), given
+    its segments, `quoted_in` and `states` by annotate()."""
+
+    number: int
+    page: int | None
+    start: int
+    text: str
+
+
+PARAGRAPHS = Statement(
+    lambda source_id, first, last: (
+        SourceParagraph.objects.filter(source_id=source_id, number__gte=first, number__lte=last)
+        .order_by("number")
+        .values_list("number", "page", "start", "text")
+    )
+)
+
+
+def paragraphs_of(source, page):
+    """The paragraphs of the page `page` of `source`'s text, in order (one query)."""
+    first, last = paragraph_range(page)
+    return [Paragraph(*row) for row in PARAGRAPHS.rows(source.pk, first, last)]
 
 
 def page_count(source):
@@ -41,7 +68,7 @@ def paragraph_range(page):
 class Citation(NamedTuple):
     """A piece of evidence citing the source, as the reader shows it: read as values (as
     model instances with their update and commitment, compiling the statement alone took
-    1 ms; bench/README.md, "The seventh round")."""
+    1 ms; bench/README.md, "The seventh round"), by a statement compiled once."""
 
     pk: int
     status_update_id: int
@@ -76,14 +103,18 @@ CITATION_COLUMNS = (
 )
 
 
-def evidence_of(source):
-    """Every piece of evidence citing `source`, as Citations (one query)."""
-    rows = (
-        Evidence.objects.filter(source=source)
+CITATIONS = Statement(
+    lambda source_id: (
+        Evidence.objects.filter(source_id=source_id)
         .order_by("commitment__reference", "status_update_id", "id")
         .values_list(*CITATION_COLUMNS)
     )
-    return [Citation(*row) for row in rows]
+)
+
+
+def evidence_of(source):
+    """Every piece of evidence citing `source`, as Citations (one query)."""
+    return [Citation(*row) for row in CITATIONS.rows(source.pk)]
 
 
 def unverified_page(evidence, number):
@@ -98,7 +129,7 @@ def unverified_page(evidence, number):
 class Passage(NamedTuple):
     """A passage of the source stating a commitment, as the reader shows it: read as values
     (as CommitmentPassages with their commitments, building and compiling the statement
-    alone took 0.6 ms; bench/README.md, "The eleventh round")."""
+    alone took 0.6 ms; bench/README.md, "The eleventh round"), by a statement compiled once."""
 
     pk: int
     reference: str  # the commitment's
@@ -109,14 +140,18 @@ class Passage(NamedTuple):
 PASSAGE_COLUMNS = ("pk", "commitment__reference", "commitment__title", "spans")
 
 
-def passages_of(source):
-    """The commitments stated by passages of `source`, as Passages (one query)."""
-    rows = (
-        CommitmentPassage.objects.filter(source=source)
+PASSAGES = Statement(
+    lambda source_id: (
+        CommitmentPassage.objects.filter(source_id=source_id)
         .order_by("commitment__reference")
         .values_list(*PASSAGE_COLUMNS)
     )
-    return [Passage(*row) for row in rows]
+)
+
+
+def passages_of(source):
+    """The commitments stated by passages of `source`, as Passages (one query)."""
+    return [Passage(*row) for row in PASSAGES.rows(source.pk)]
 
 
 def segments(paragraph, spans):

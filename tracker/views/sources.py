@@ -105,8 +105,7 @@ def reader_context(request, source, *, document_form=None):
         page = max(1, min(int(request.GET.get("page", 1)), pages))
     except ValueError:
         page = 1
-    first, last = reader.paragraph_range(page)
-    paragraphs = list(source.paragraphs.filter(number__range=(first, last)).order_by("number"))
+    paragraphs = reader.paragraphs_of(source, page)
     evidence = reader.evidence_of(source)
     passages = reader.passages_of(source)
     user = request.user

@@ -1,0 +1,111 @@
+"""Statements compiled once give what their querysets give, for any values, on either database."""
+
+import datetime as dt
+
+import pytest
+from django.db.models import F
+
+from tests import factories
+from tracker.library import reader
+from tracker.models import Evidence, SourceParagraph
+from tracker.statements import Statement
+
+TEXT = "First paragraph.\n\nThe sides agreed to curtail shipments.\n\nThird paragraph."
+
+
+@pytest.fixture
+def sources(commitment, analyst):
+    """Two documents quoted on different days, and a source without text (its quote unverified)."""
+    first = factories.make_document_source("First", text=TEXT, user=analyst)
+    second = factories.make_document_source("Second", text=TEXT.upper(), user=analyst)
+    no_text = factories.make_source("Without text")
+    for source, quote, day in [
+        (first, "agreed to curtail shipments", dt.date(2024, 3, 1)),
+        (first, "First paragraph", dt.date(2024, 4, 2)),
+        (second, "THIRD PARAGRAPH", dt.date(2024, 5, 3)),
+        (no_text, "Words nobody can check", dt.date(2024, 6, 4)),
+    ]:
+        factories.record(commitment, author=analyst, quote=quote, source=source, as_of=day)
+    return first, second, no_text
+
+
+def orm_citations(source):
+    return list(
+        Evidence.objects.filter(source=source)
+        .order_by("commitment__reference", "status_update_id", "id")
+        .values_list(*reader.CITATION_COLUMNS)
+    )
+
+
+def test_a_statement_gives_the_querysets_rows_with_python_values(sources):
+    for source in sources:
+        rows = reader.CITATIONS.rows(source.pk)
+        assert rows == orm_citations(source) and len(rows) in (1, 2)
+        # Converted as the ORM converts them: a date, the spans' JSON as a list.
+        assert all(isinstance(row[2], dt.date) for row in rows)
+    first, _, no_text = sources
+    assert all(isinstance(row[7], list) and row[7] for row in reader.CITATIONS.rows(first.pk))
+    assert [row[7] for row in reader.CITATIONS.rows(no_text.pk)] == [None]
+
+
+def test_each_run_takes_its_own_values(sources):
+    first, second, no_text = sources
+    assert [row[5] for row in reader.CITATIONS.rows(first.pk)] == [
+        "agreed to curtail shipments",
+        "First paragraph",
+    ]
+    assert [row[5] for row in reader.CITATIONS.rows(second.pk)] == ["THIRD PARAGRAPH"]
+    assert reader.CITATIONS.rows(no_text.pk + 1000) == []
+
+
+def test_several_values_take_their_places(sources):
+    first, _, _ = sources
+    assert [p.number for p in reader.paragraphs_of(first, 1)] == [1, 2, 3]
+    middle = Statement(
+        lambda source_id, low, high: (
+            SourceParagraph.objects.filter(source_id=source_id, number__gte=low, number__lte=high)
+            .order_by("number")
+            .values_list("number", "text")
+        )
+    )
+    assert middle.rows(first.pk, 2, 2) == [(2, "The sides agreed to curtail shipments.")]
+    assert middle.rows(first.pk, 2, 3) == [
+        (2, "The sides agreed to curtail shipments."),
+        (3, "Third paragraph."),
+    ]
+
+
+def test_a_run_is_one_query(sources, django_assert_num_queries):
+    reader.CITATIONS.rows(sources[0].pk)  # compiled once, beforehand or here
+    with django_assert_num_queries(1):
+        reader.CITATIONS.rows(sources[1].pk)
+
+
+@pytest.mark.parametrize(
+    "build, reason",
+    [
+        (
+            lambda source_id: Evidence.objects.filter(source_id=source_id).values_list("id")[:5],
+            "slice",
+        ),
+        (
+            lambda source_id: (
+                Evidence.objects.filter(source_id=source_id)
+                .annotate(who=F("status_update__author_id"))
+                .values_list("id", "who")
+            ),
+            "annotations",
+        ),
+        (lambda source_id: Evidence.objects.filter(source_id=source_id), "values_list"),
+        # The value never reaches the SQL: every run would give the same rows.
+        (lambda source_id: Evidence.objects.values_list("id"), "parameters"),
+        # A positive field is never below zero: the ORM drops the comparison altogether.
+        (
+            lambda number: SourceParagraph.objects.filter(number__gte=-number).values_list("id"),
+            "parameters",
+        ),
+    ],
+)
+def test_a_statement_that_would_freeze_or_lose_its_values_is_refused(db, build, reason):
+    with pytest.raises(ValueError, match=reason):
+        Statement(build).rows(1)
