@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.paginator import Paginator
 from django.db.models import F
 
 from tests import factories
@@ -109,3 +110,31 @@ def test_a_run_is_one_query(sources, django_assert_num_queries):
 def test_a_statement_that_would_freeze_or_lose_its_values_is_refused(db, build, reason):
     with pytest.raises(ValueError, match=reason):
         Statement(build).rows(1)
+
+
+@pytest.mark.parametrize("per_page, orphans", [(2, 0), (3, 0), (2, 1), (10, 0)])
+def test_a_page_of_rows_is_the_querysets_slice(sources, per_page, orphans):
+    statement = Statement(
+        lambda commitment_id: (
+            Evidence.objects.filter(commitment_id=commitment_id)
+            .order_by("-id")
+            .values_list("id", "quote")
+        )
+    )
+    commitment_id = Evidence.objects.values_list("commitment_id", flat=True).first()
+    everything = list(
+        Evidence.objects.filter(commitment_id=commitment_id)
+        .order_by("-id")
+        .values_list("id", "quote")
+    )
+    paginator = Paginator(everything, per_page, orphans=orphans)
+    pages = [statement.rows(commitment_id, page=paginator.page(n)) for n in paginator.page_range]
+    assert pages == [list(paginator.page(n).object_list) for n in paginator.page_range]
+    assert [row for page in pages for row in page] == everything
+
+
+def test_no_rows_is_an_empty_page(db):
+    statement = Statement(
+        lambda source_id: Evidence.objects.filter(source_id=source_id).values_list("id")
+    )
+    assert statement.rows(1, page=Paginator([], 20).get_page(1)) == []

@@ -16,6 +16,7 @@ from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
 from ..models import Evidence, StatusUpdate
 from ..models.updates import describe_row
+from ..statements import Statement
 
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
@@ -58,6 +59,16 @@ CARD_COLUMNS = (
     "decided_by__username",
     "revises_id",
     "revises__decision_comment",
+)
+
+
+# An analyst's returned updates, newest first: one statement for every analyst and page.
+RETURNED = Statement(
+    lambda author_id: (
+        StatusUpdate.objects.returned_to(author_id)
+        .order_by("-decided_at", "-id")
+        .values_list(*CARD_COLUMNS)
+    )
 )
 
 
@@ -188,13 +199,12 @@ def return_(request, pk):
 @require_GET
 @role_required(sees_returned_updates)
 def returned_updates(request):
-    updates = StatusUpdate.objects.returned_to(request.user)
-    updates = updates.order_by("-decided_at", "-id")
     # The navigation's "returned" counter is this list's total: one anti-join, not two.
     total = request_navigation_counts(request)["returned"]
-    page = CountedPaginator(updates, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
+    page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
     # Its cards show no evidence.
-    returned = card_rows(page.object_list)
+    rows = RETURNED.rows(request.user.pk, page=page)
+    returned = [describe_row(dict(zip(CARD_COLUMNS, row, strict=True))) for row in rows]
     cards = fragments.render("review/returned", updates=returned)
     context = {"page": page, "updates": returned, "cards": cards, "nav_section": "returned"}
     return render_page(request, "tracker/returned.html", context)
