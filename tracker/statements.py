@@ -10,7 +10,7 @@ place of the values, keeps the SQL, and then only sends it with the values in th
     EVIDENCE.rows(source.pk)  # [(pk, quote), ...], as list(queryset) would give
 
 The queryset is a `values_list()` of fields (no annotations, no slice: the ORM writes a
-slice into the SQL itself, so `rows(page=)` pages instead), and each value is an integer
+slice into the SQL itself, so `rows(limit=, offset=)` slices instead), and each value is an integer
 compared as is (an id, a number; not a list for `__in`). A value that does not reach the
 SQL as a parameter is refused when compiling, never silently frozen.
 """
@@ -41,7 +41,7 @@ class Statement:
         if query.annotation_select or query.extra_select or not query.values_select:
             raise ValueError("A statement is a values_list() of fields, without annotations.")
         if query.is_sliced or query.combinator:
-            raise ValueError("A statement pages its rows itself (rows(page=)): it has no slice.")
+            raise ValueError("A statement takes its slice as rows(limit=, offset=), not a slice.")
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
         slots = {i: markers.index(p) for i, p in enumerate(params) if p in markers}
@@ -51,18 +51,17 @@ class Statement:
         converters = list(compiler.get_converters(fields).items())
         return sql, tuple(params), slots, converters
 
-    def rows(self, *values, page=None, using=DEFAULT_DB_ALIAS):
-        """The queryset's rows for these values, as tuples (what iterating it gives); `page`,
-        a Paginator's page, keeps its rows only (as slicing the queryset would)."""
+    def rows(self, *values, limit=None, offset=0, using=DEFAULT_DB_ALIAS):
+        """The queryset's rows for these values, as tuples (what iterating it gives); with a
+        `limit`, that many from `offset` on, as the slice [offset:offset + limit] would."""
         if using not in self.compiled:
             self.compiled[using] = self.compile(using)
         sql, params, slots, converters = self.compiled[using]
         params = [values[slots[i]] if i in slots else p for i, p in enumerate(params)]
-        if page is not None:
-            # What a slice would write into the SQL, as parameters: one statement for all pages.
+        if limit is not None:
+            # What a slice writes into the SQL, as parameters: one statement for every page.
             sql = f"{sql} LIMIT %s OFFSET %s"
-            offset = (page.number - 1) * page.paginator.per_page
-            params += [max(page.end_index() - offset, 0), offset]
+            params += [limit, offset]
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

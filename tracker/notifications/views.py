@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tracker.access import own_notification, role_required
 from tracker.htmx import is_swap, render_page, vary
 from tracker.models import Area, Commitment
+from tracker.statements import Statement
 
 from . import mail
 from .forms import FollowForm, PreferencesForm
@@ -66,13 +67,19 @@ def mark_all_read(request):
     return vary(render(request, f"{PAGE}#notification-list", context))
 
 
+# The user's follows of a commitment or of its area (a commitment's follow has no area).
+FOLLOWS = Statement(
+    lambda user_id, commitment_id, area_id: (
+        Follow.objects.filter(user_id=user_id)
+        .filter(Q(commitment_id=commitment_id) | Q(area_id=area_id))
+        .values_list("commitment_id")
+    )
+)
+
+
 def follow_context(user, commitment):
     """Why this user hears of the commitment's changes (one query; assignees prefetched)."""
-    follows = list(
-        Follow.objects.filter(user=user)
-        .filter(Q(commitment=commitment) | Q(area_id=commitment.area_id))
-        .values_list("commitment_id", flat=True)
-    )
+    follows = [pk for (pk,) in FOLLOWS.rows(user.pk, commitment.pk, commitment.area_id)]
     return {
         "commitment": commitment,
         "responsible": commitment.owner_id == user.pk

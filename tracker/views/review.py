@@ -203,7 +203,8 @@ def returned_updates(request):
     total = request_navigation_counts(request)["returned"]
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
     # Its cards show no evidence.
-    rows = RETURNED.rows(request.user.pk, page=page)
+    offset = (page.number - 1) * PAGE_SIZE
+    rows = RETURNED.rows(request.user.pk, limit=PAGE_SIZE, offset=offset)
     returned = [describe_row(dict(zip(CARD_COLUMNS, row, strict=True))) for row in rows]
     cards = fragments.render("review/returned", updates=returned)
     context = {"page": page, "updates": returned, "cards": cards, "nav_section": "returned"}

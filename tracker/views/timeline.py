@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from django.urls import reverse
 
 from .. import access, fragments
-from ..models import Evidence
+from ..models import Evidence, StatusUpdate
 from ..models.updates import describe_row
+from ..statements import Statement
 
 TIMELINE_PAGE = 25
 
@@ -42,13 +43,23 @@ TIMELINE_COLUMNS = (
 )
 
 
-def timeline_entries(user, commitment, updates):
-    """The entries (templates/jinja2/commitments/timeline.html) of these updates, from
-    TIMELINE_COLUMNS' values: `author` a name or None, the labels, the decision in words, and
+# A commitment's updates, newest first: one statement for every commitment and page.
+HISTORY = Statement(
+    lambda commitment_id: (
+        StatusUpdate.objects.filter(commitment_id=commitment_id)
+        .order_by("-as_of", "-created_at", "-id")
+        .values_list(*TIMELINE_COLUMNS)
+    )
+)
+
+
+def timeline_entries(user, commitment, rows):
+    """The entries (templates/jinja2/commitments/timeline.html) of these updates (rows of
+    TIMELINE_COLUMNS' values): `author` a name or None, the labels, the decision in words, and
     what this user may do with each (tracker/access.py). Attributes, not keys, for Jinja2."""
     entries = []
-    for row in updates.values(*TIMELINE_COLUMNS):
-        describe_row(row)
+    for values in rows:
+        row = describe_row(dict(zip(TIMELINE_COLUMNS, values, strict=True)))
         row["may_review"] = access.can_review_update_by(user, row["author_id"])
         row["may_revise"] = access.can_revise_update(
             user, commitment, review_state=row["review_state"], author_id=row["author_id"]
@@ -63,9 +74,9 @@ def timeline_page(user, commitment, page, *, new_update=None):
     A commitment may have a thousand updates: the page renders them a page at a time.
     Each entry carries what this user may do with it (review it, revise it).
     """
-    start = (page - 1) * TIMELINE_PAGE
-    updates = commitment.status_updates.order_by("-as_of", "-created_at", "-id")
-    entries = timeline_entries(user, commitment, updates[start : start + TIMELINE_PAGE + 1])
+    # One more than a page: whether older updates remain.
+    rows = HISTORY.rows(commitment.pk, limit=TIMELINE_PAGE + 1, offset=(page - 1) * TIMELINE_PAGE)
+    entries = timeline_entries(user, commitment, rows)
     timeline = entries[:TIMELINE_PAGE]
     return {
         "timeline": timeline,
