@@ -10,10 +10,10 @@ from typing import NamedTuple
 
 from django.core.paginator import Paginator
 
+from ..compiled import Compiled
 from ..fields import MAX_INT, parse_id
 from ..models import CommitmentPassage, Evidence, SourceParagraph
 from ..models.commitments import commitment_url
-from ..statements import Statement
 
 PARAGRAPHS_PER_PAGE = 200
 UNVERIFIED_PER_PAGE = 50  # quotes: a source cited thousands of times lists them in pages
@@ -37,7 +37,7 @@ class Paragraph:
     text: str
 
 
-PARAGRAPHS = Statement(
+PARAGRAPHS = Compiled(
     lambda source_id, first, last: (
         SourceParagraph.objects.filter(source_id=source_id, number__gte=first, number__lte=last)
         .order_by("number")
@@ -103,7 +103,7 @@ CITATION_COLUMNS = (
 )
 
 
-CITATIONS = Statement(
+CITATIONS = Compiled(
     lambda source_id: (
         Evidence.objects.filter(source_id=source_id)
         .order_by("commitment__reference", "status_update_id", "id")
@@ -140,7 +140,7 @@ class Passage(NamedTuple):
 PASSAGE_COLUMNS = ("pk", "commitment__reference", "commitment__title", "spans")
 
 
-PASSAGES = Statement(
+PASSAGES = Compiled(
     lambda source_id: (
         CommitmentPassage.objects.filter(source_id=source_id)
         .order_by("commitment__reference")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .. import limits
+from ..compiled import Compiled
 from ..markup import render_markdown
 from ..people import display_name, name_in
 from .choices import CONFIDENCE_LABELS, Confidence, Status
@@ -263,34 +264,38 @@ class ShownEvidence(NamedTuple):
     reader_url: str | None
 
 
-class EvidenceQuerySet(models.QuerySet):
-    def shown_for(self, update_ids):
-        """The evidence of these status updates as the cards and the status history show it,
-        read as values in one query (model instances with their source and party cost about
-        twice as much): {update id: [ShownEvidence, ...]}, each list in the order recorded."""
-        rows = (
-            self.filter(status_update_id__in=update_ids)
-            .order_by("id")
-            .values_list(
-                "status_update_id",
-                "quote",
-                "speaker",
-                "speaker_party__name",
-                "source__url",
-                "source__title",
-                "source__publisher",
-                "source__published_on",
-                "locator",
-                "source_id",
-                "paragraph",
-                "source_sha256",
-            )
+def shown_evidence(update_ids):
+    """The evidence of these status updates as the cards and the status history show it,
+    read as values in one query (model instances with their source and party cost about
+    twice as much): {update id: [ShownEvidence, ...]}, each list in the order recorded."""
+    shown = {}
+    for update_id, *values, source_id, paragraph, sha256 in SHOWN.rows(list(update_ids)):
+        url = reader_url(source_id, paragraph) if sha256 else None
+        shown.setdefault(update_id, []).append(ShownEvidence(*values, url))
+    return shown
+
+
+# What shown_evidence reads: one statement for each number of updates (a page's: 20 or 25).
+SHOWN = Compiled(
+    lambda update_ids: (
+        Evidence.objects.filter(status_update_id__in=update_ids)
+        .order_by("id")
+        .values_list(
+            "status_update_id",
+            "quote",
+            "speaker",
+            "speaker_party__name",
+            "source__url",
+            "source__title",
+            "source__publisher",
+            "source__published_on",
+            "locator",
+            "source_id",
+            "paragraph",
+            "source_sha256",
         )
-        shown = {}
-        for update_id, *values, source_id, paragraph, sha256 in rows:
-            url = reader_url(source_id, paragraph) if sha256 else None
-            shown.setdefault(update_id, []).append(ShownEvidence(*values, url))
-        return shown
+    )
+)
 
 
 def reader_url(source_id, paragraph):
@@ -332,8 +337,6 @@ class Evidence(models.Model):
     source_sha256 = models.CharField(
         max_length=64, blank=True, editable=False, default="", db_default=""
     )
-
-    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["status_update", "id"]

@@ -11,9 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tracker.access import own_notification, role_required
+from tracker.compiled import Compiled
 from tracker.htmx import is_swap, render_page, vary
 from tracker.models import Area, Commitment
-from tracker.statements import Statement
 
 from . import mail
 from .forms import FollowForm, PreferencesForm
@@ -68,7 +68,7 @@ def mark_all_read(request):
 
 
 # The user's follows of a commitment or of its area (a commitment's follow has no area).
-FOLLOWS = Statement(
+FOLLOWS = Compiled(
     lambda user_id, commitment_id, area_id: (
         Follow.objects.filter(user_id=user_id)
         .filter(Q(commitment_id=commitment_id) | Q(area_id=area_id))

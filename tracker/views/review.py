@@ -10,13 +10,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import fragments, services
 from ..access import can_review, can_review_updates, deny, role_required, sees_returned_updates
+from ..compiled import Compiled
 from ..context_processors import request_navigation_counts
 from ..filters import ReviewQueueFilter
 from ..forms import DecisionForm, ReturnForm
 from ..htmx import is_swap, render_page
 from ..models import Evidence, StatusUpdate
-from ..models.updates import describe_row
-from ..statements import Statement
+from ..models.updates import describe_row, shown_evidence
 
 # Twenty full cards, each with its evidence and two decision forms, fill several screens;
 # fifty made the queue the slowest page to draw (bench/README.md).
@@ -63,7 +63,7 @@ CARD_COLUMNS = (
 
 
 # An analyst's returned updates, newest first: one statement for every analyst and page.
-RETURNED = Statement(
+RETURNED = Compiled(
     lambda author_id: (
         StatusUpdate.objects.returned_to(author_id)
         .order_by("-decided_at", "-id")
@@ -83,7 +83,7 @@ def queue_cards(request, cards, *, error=None, comment="", decision=None):
     return fragments.render(
         "review/cards",
         updates=cards,
-        evidence_of=Evidence.objects.shown_for([card["id"] for card in cards]),
+        evidence_of=shown_evidence([card["id"] for card in cards]),
         accept_to=fragments.PathTo("review-accept"),
         return_to=fragments.PathTo("review-return"),
         csrf_input=csrf_input(request),

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from django.urls import reverse
 
 from .. import access, fragments
-from ..models import Evidence, StatusUpdate
-from ..models.updates import describe_row
-from ..statements import Statement
+from ..compiled import Compiled
+from ..models import StatusUpdate
+from ..models.updates import describe_row, shown_evidence
 
 TIMELINE_PAGE = 25
 
@@ -44,7 +44,7 @@ TIMELINE_COLUMNS = (
 
 
 # A commitment's updates, newest first: one statement for every commitment and page.
-HISTORY = Statement(
+HISTORY = Compiled(
     lambda commitment_id: (
         StatusUpdate.objects.filter(commitment_id=commitment_id)
         .order_by("-as_of", "-created_at", "-id")
@@ -83,7 +83,7 @@ def timeline_page(user, commitment, page, *, new_update=None):
         "timeline_items": fragments.render(
             "commitments/timeline",
             updates=timeline,
-            evidence_of=Evidence.objects.shown_for([entry.id for entry in timeline]),
+            evidence_of=shown_evidence([entry.id for entry in timeline]),
             new_update_pk=new_update.pk if new_update else None,
             commitment_url=commitment.get_absolute_url(),
             review_queue_url=reverse("review-queue"),

@@ -1,4 +1,4 @@
-"""Statements compiled once give what their querysets give, for any values, on either database."""
+"""Reads compiled once give what their querysets give, for any values, on either database."""
 
 import datetime as dt
 
@@ -6,9 +6,9 @@ import pytest
 from django.db.models import F
 
 from tests import factories
+from tracker.compiled import Compiled
 from tracker.library import reader
 from tracker.models import Evidence, SourceParagraph
-from tracker.statements import Statement
 
 TEXT = "First paragraph.\n\nThe sides agreed to curtail shipments.\n\nThird paragraph."
 
@@ -61,7 +61,7 @@ def test_each_run_takes_its_own_values(sources):
 def test_several_values_take_their_places(sources):
     first, _, _ = sources
     assert [p.number for p in reader.paragraphs_of(first, 1)] == [1, 2, 3]
-    middle = Statement(
+    middle = Compiled(
         lambda source_id, low, high: (
             SourceParagraph.objects.filter(source_id=source_id, number__gte=low, number__lte=high)
             .order_by("number")
@@ -108,12 +108,12 @@ def test_a_run_is_one_query(sources, django_assert_num_queries):
 )
 def test_a_statement_that_would_freeze_or_lose_its_values_is_refused(db, build, reason):
     with pytest.raises(ValueError, match=reason):
-        Statement(build).rows(1)
+        Compiled(build).rows(1)
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 10])
 def test_a_slice_of_rows_is_the_querysets_slice(sources, limit):
-    statement = Statement(
+    statement = Compiled(
         lambda commitment_id: (
             Evidence.objects.filter(commitment_id=commitment_id)
             .order_by("-id")
@@ -130,3 +130,23 @@ def test_a_slice_of_rows_is_the_querysets_slice(sources, limit):
         sliced = list(queryset[offset : offset + limit])
         assert statement.rows(commitment_id, limit=limit, offset=offset) == sliced
     assert len(statement.rows(commitment_id, limit=limit)) == min(limit, 4)
+
+
+def test_a_list_of_ids_takes_one_statement_per_length(sources, django_assert_num_queries):
+    by_update = Compiled(
+        lambda ids: (
+            Evidence.objects.filter(status_update_id__in=ids)
+            .order_by("id")
+            .values_list("status_update_id", "quote")
+        )
+    )
+    updates = list(Evidence.objects.order_by("id").values_list("status_update_id", flat=True))
+    for ids in [updates[:1], updates[1:3], updates[::-1], [updates[2], updates[2]], set(updates)]:
+        expected = list(
+            Evidence.objects.filter(status_update_id__in=ids)
+            .order_by("id")
+            .values_list("status_update_id", "quote")
+        )
+        assert by_update.rows(ids) == expected and expected
+    with django_assert_num_queries(0):
+        assert by_update.rows([]) == []  # as the ORM: no query for an empty list
