@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .. import derived, limits
+from ..compiled import Compiled
 from ..people import name_in
 from .choices import CONFIDENCE_LABELS, Confidence, Status, choices_condition
 from .fields import person, valid_choice
@@ -71,10 +72,7 @@ class CommitmentQuerySet(models.QuerySet):
         confidence's label; two queries."""
         rows = list(self.values(*self.ROW_COLUMNS))
         parties = {row["id"]: [] for row in rows}
-        bound = CommitmentParty.objects.filter(commitment_id__in=parties).values_list(
-            "commitment_id", "party__short_name", "party__name", "must_deliver"
-        )
-        for commitment_id, short_name, name, must_deliver in bound:
+        for commitment_id, short_name, name, must_deliver in BOUND.rows(list(parties)):
             parties[commitment_id].append((short_name or name, must_deliver))
         for row in rows:
             row["parties"] = parties[row["id"]]
@@ -269,3 +267,11 @@ class CommitmentParty(models.Model):
     def __str__(self):
         role = "must deliver" if self.must_deliver else "bound"
         return f"{self.party} ({role})"
+
+
+# The parties of a page of the list's rows (list_rows): those that must deliver first, by name.
+BOUND = Compiled(
+    lambda commitment_ids: CommitmentParty.objects.filter(
+        commitment_id__in=commitment_ids
+    ).values_list("commitment_id", "party__short_name", "party__name", "must_deliver")
+)
