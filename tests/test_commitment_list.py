@@ -359,3 +359,31 @@ def test_a_new_area_or_party_is_offered_at_once(signed_in):
     assert f'<option value="{area.slug}">Cyber dialogue</option>' in page
     assert f'<option value="{party.pk}">Vietnam</option>' in page
     assert references(signed_in.get(URL, {"area": area.slug, "party": party.pk})) == []
+
+
+def test_one_requests_filters_are_not_the_next_ones(signed_in, board):
+    """The filter form's class is built once (filters.FormBuiltOnce): each request's form is
+    still its own, never showing what an earlier request chose."""
+    chosen = signed_in.get(URL, {"status": "stalled", "mine": "on", "q": "fentanyl"})
+    assert '<option value="stalled" selected>' in chosen.content.decode()
+    page = signed_in.get(URL).content.decode()
+    assert "selected>" not in page.replace('<option value="" selected>', "")
+    assert 'id="id_mine" checked' not in page and "fentanyl" not in page.lower().split("<tbody")[0]
+    assert len(references(signed_in.get(URL))) == 4
+
+
+def test_a_filter_whose_options_depend_on_the_request_is_refused():
+    import django_filters
+
+    from tracker.filters import FormBuiltOnce
+    from tracker.models import Area
+
+    class PerRequest(FormBuiltOnce, django_filters.FilterSet):
+        area = django_filters.ModelChoiceFilter(queryset=lambda request: Area.objects.all())
+
+        class Meta:
+            model = Commitment
+            fields = []
+
+    with pytest.raises(TypeError, match="built once"):
+        PerRequest({}).form  # noqa: B018 - building it is the test

@@ -227,9 +227,10 @@ def test_the_commitment_page_shows_each_bound_partys_latest_statements(client, a
     client.force_login(analyst)
     response = client.get(commitment.get_absolute_url())
     statements = response.context["statements"]
-    assert {
-        party.name: [e.as_of.day for e in items] for party, items in statements
-    } == {"United States": [3, 1], "China": [2]}
+    assert {party.name: [e.as_of.day for e in items] for party, items in statements} == {
+        "United States": [3, 1],
+        "China": [2],
+    }
     body = response.content.decode()
     assert "What each side says" in body
     assert '<blockquote class="small">China says talks continue.</blockquote>' in body
