@@ -49,7 +49,8 @@ class Compiled:
             raise ValueError("A statement takes its slice as rows(limit=, offset=), not a slice.")
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        slots = {k: places[p] for k, p in enumerate(params) if type(p) is int and p in places}
+        # An int, or on PostgreSQL an int wrapped for its column's type (psycopg's Int4).
+        slots = {k: places[p] for k, p in enumerate(params) if isinstance(p, int) and p in places}
         if set(slots.values()) != set(places.values()):
             raise ValueError("A statement's values must reach the SQL as parameters.")
         fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
@@ -66,7 +67,8 @@ class Compiled:
         sql, params, slots, converters = self.compile(using, shape)
         params = list(params)
         for k, (i, j) in slots.items():
-            params[k] = values[i] if j is None else values[i][j]
+            value = values[i] if j is None else values[i][j]
+            params[k] = value if value is None else type(params[k])(value)
         if limit is not None:
             # What a slice writes into the SQL, as parameters: one statement for every page.
             sql = f"{sql} LIMIT %s OFFSET %s"
