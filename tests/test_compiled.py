@@ -150,3 +150,22 @@ def test_a_list_of_ids_takes_one_statement_per_length(sources, django_assert_num
         assert by_update.rows(ids) == expected and expected
     with django_assert_num_queries(0):
         assert by_update.rows([]) == []  # as the ORM: no query for an empty list
+
+
+def test_the_pickers_offer_the_latest_sources_named_as_everywhere(db):
+    from tracker.models import Source
+    from tracker.views.commitments import RECENT_SOURCES, recent_source_choices
+
+    for n in range(RECENT_SOURCES + 2):
+        factories.make_source(
+            f"Readout {n}",
+            publisher="State Department" if n % 2 else "",
+            published_on=dt.date(2023, 11, 15) if n % 3 else None,
+        )
+    latest = Source.objects.order_by("-created_at", "-id")[:RECENT_SOURCES]
+    choices = recent_source_choices()
+    assert choices[0] == ("", "— Choose a source —")
+    assert choices[1:] == [(source.pk, str(source)) for source in latest]
+    labels = list(dict(choices[1:]).values())
+    assert labels[:2] == ["Readout 31 (State Department, 15 Nov 2023)", "Readout 30"]
+    assert labels[-1] == "Readout 2 (15 Nov 2023)"  # the two oldest are not offered

@@ -80,6 +80,12 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def source_label(title, publisher, published_on):
+    """A source as pickers and lists name it: its title, then its publisher and date."""
+    bits = [b for b in (publisher, published_on and f"{published_on:%d %b %Y}") if b]
+    return f"{title} ({', '.join(bits)})" if bits else title
+
+
 class Source(models.Model):
     """A document or statement used as evidence. Publisher, URL and date are optional."""
 
@@ -126,10 +132,7 @@ class Source(models.Model):
         ]
 
     def __str__(self):
-        bits = [
-            b for b in (self.publisher, self.published_on and f"{self.published_on:%d %b %Y}") if b
-        ]
-        return f"{self.title} ({', '.join(bits)})" if bits else self.title
+        return source_label(self.title, self.publisher, self.published_on)
 
     def get_absolute_url(self):
         return reverse("source-detail", args=[self.pk])

@@ -19,6 +19,7 @@ from django_htmx.http import push_url
 
 from .. import access, fragments, limits, services
 from ..access import commitment_for_update, is_analyst, role_required
+from ..compiled import Compiled
 from ..context_processors import Counted
 from ..filters import CommitmentFilter
 from ..forms import (
@@ -39,6 +40,7 @@ from ..models import (
     Status,
     StatusUpdate,
 )
+from ..models.reference import source_label
 from ..notifications.views import follow_context
 from .timeline import timeline_page
 
@@ -111,10 +113,17 @@ def commitment_page_queryset():
     )
 
 
+RECENT = Compiled(
+    lambda: Source.objects.order_by("-created_at", "-id").values_list(
+        "pk", "title", "publisher", "published_on"
+    )
+)
+
+
 def recent_source_choices():
     """The options of every source picker on the page: the most recently added sources."""
-    sources = Source.objects.order_by("-created_at", "-id")[:RECENT_SOURCES]
-    return [("", "— Choose a source —"), *((s.pk, str(s)) for s in sources)]
+    rows = RECENT.rows(limit=RECENT_SOURCES)
+    return [("", "— Choose a source —"), *((pk, source_label(*label)) for pk, *label in rows)]
 
 
 def roll_up(children):
