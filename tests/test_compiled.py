@@ -111,42 +111,37 @@ def test_a_statement_that_would_freeze_or_lose_its_values_is_refused(db, build, 
         Compiled(build).rows(1)
 
 
-@pytest.mark.parametrize("limit", [1, 2, 3, 10])
-def test_a_slice_of_rows_is_the_querysets_slice(sources, limit):
-    statement = Compiled(
-        lambda commitment_id: (
-            Evidence.objects.filter(commitment_id=commitment_id)
-            .order_by("-id")
-            .values_list("id", "quote")
-        )
-    )
-    commitment_id = Evidence.objects.values_list("commitment_id", flat=True).first()
-    queryset = (
+def quotes_of(commitment_id):
+    return (
         Evidence.objects.filter(commitment_id=commitment_id)
         .order_by("-id")
         .values_list("id", "quote")
     )
+
+
+def quotes_for(update_ids):
+    return (
+        Evidence.objects.filter(status_update_id__in=update_ids)
+        .order_by("id")
+        .values_list("status_update_id", "quote")
+    )
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 10])
+def test_a_slice_of_rows_is_the_querysets_slice(sources, limit):
+    statement = Compiled(quotes_of)
+    commitment_id = Evidence.objects.values_list("commitment_id", flat=True).first()
     for offset in range(6):
-        sliced = list(queryset[offset : offset + limit])
+        sliced = list(quotes_of(commitment_id)[offset : offset + limit])
         assert statement.rows(commitment_id, limit=limit, offset=offset) == sliced
     assert len(statement.rows(commitment_id, limit=limit)) == min(limit, 4)
 
 
 def test_a_list_of_ids_takes_one_statement_per_length(sources, django_assert_num_queries):
-    by_update = Compiled(
-        lambda ids: (
-            Evidence.objects.filter(status_update_id__in=ids)
-            .order_by("id")
-            .values_list("status_update_id", "quote")
-        )
-    )
+    by_update = Compiled(quotes_for)
     updates = list(Evidence.objects.order_by("id").values_list("status_update_id", flat=True))
     for ids in [updates[:1], updates[1:3], updates[::-1], [updates[2], updates[2]], set(updates)]:
-        expected = list(
-            Evidence.objects.filter(status_update_id__in=ids)
-            .order_by("id")
-            .values_list("status_update_id", "quote")
-        )
+        expected = list(quotes_for(ids))
         assert by_update.rows(ids) == expected and expected
     with django_assert_num_queries(0):
         assert by_update.rows([]) == []  # as the ORM: no query for an empty list
