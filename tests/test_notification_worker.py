@@ -109,8 +109,10 @@ class World:
             if sweep:
                 self.harness("sweep")
             time.sleep(0.5)
-        logs = "\n".join(p.read_text() for p in self.tmp.glob("worker-*.log"))
-        raise AssertionError(f"timed out; last state: {state}\n{logs}")
+        raise AssertionError(f"timed out; last state: {state}\n{self.logs()}")
+
+    def logs(self):
+        return "\n".join(p.read_text() for p in self.tmp.glob("worker-*.log"))
 
 
 def all_sent(state):
@@ -137,7 +139,7 @@ def test_the_worker_sends_every_email_once_and_stops_on_sigterm(world, smtp):
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Subject"].startswith("[Commitment Tracker] WORKER-1")
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=20) == 0
+    assert worker.wait(timeout=20) == 0, world.logs()
     assert world.harness("report")["tasks"] == {"SUCCESSFUL": 3 * UPDATES}  # fan-outs + sends
 
 

@@ -8,12 +8,13 @@ class TrackerConfig(AppConfig):
 
     def ready(self):
         # audit connects the sign-in signal receivers; dataversion installs its triggers.
-        from . import audit, dataversion  # noqa: F401
+        from . import audit, dataversion, worker  # noqa: F401 - audit: its receivers
         from .accounts import authenticators, checks, signals  # noqa: F401
         from .dashboard import days, tallies
         from .search import index
 
         authenticators.install()
+        worker.install()
         post_migrate.connect(dataversion.install, sender=self)
         post_migrate.connect(index.install, sender=self)
         post_migrate.connect(tallies.install, sender=self)
