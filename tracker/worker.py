@@ -3,7 +3,7 @@
 django-tasks-db's signal handler exits at once whenever no task is running, even while the
 worker is claiming one: a SIGTERM during the claim's COMMIT turned the exit into a
 ProgrammingError (exit status 1) and left the claimed task RUNNING with no worker to run it
-(django-tasks-db issue #61, open; seen here once in CI). Installed at start-up
+(django-tasks-db issue #61, open; most likely what failed one CI run here). Installed at start-up
 (`TrackerConfig.ready`): a first SIGTERM or Ctrl-C only asks the loop to stop, which it does
 after its current step (the claim and the task claimed, or the wait between two polls, at
 most `--interval`); a second one stops it at once, as before.
